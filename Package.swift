@@ -1,0 +1,54 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// Swift 5 language mode: the C libraries' pointers and the engine's worker threads are
+/// checked by tests and review rather than by strict concurrency annotations.
+let swift5: [SwiftSetting] = [.swiftLanguageMode(.v5)]
+
+let package = Package(
+    name: "sergraph",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "sergraph", targets: ["sergraph"]),
+        .library(name: "StageKit", targets: ["StageKit"]),
+        .library(name: "SERGraph", targets: ["SERGraph"]),
+        .library(name: "StageTesting", targets: ["StageTesting"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // C system libraries (Debian -dev packages, found through pkg-config).
+        .systemLibrary(name: "CSndFile", pkgConfig: "sndfile", providers: [.apt(["libsndfile1-dev"])]),
+        .systemLibrary(name: "CSoxr", pkgConfig: "soxr", providers: [.apt(["libsoxr-dev"])]),
+
+        // The SDK: stage protocol, ports, formats, parameters. Foundation only.
+        .target(name: "StageKit", swiftSettings: swift5),
+        // Signal processing kernels.
+        .target(name: "DSP", dependencies: ["CSoxr"], swiftSettings: swift5),
+        // Audio file reading and writing through libsndfile.
+        .target(name: "AudioFiles", dependencies: ["CSndFile"], swiftSettings: swift5),
+        // The engine: graph files, validation, scheduling, batch processing.
+        .target(name: "SERGraph", dependencies: ["StageKit", "Yams"], swiftSettings: swift5),
+        // A harness that runs one stage outside a graph, for stage tests (ours and plugin authors').
+        .target(name: "StageTesting", dependencies: ["StageKit"], swiftSettings: swift5),
+        // Built-in stages.
+        .target(name: "Stages", dependencies: ["StageKit", "DSP", "AudioFiles"], swiftSettings: swift5),
+        // The command-line tool.
+        .executableTarget(
+            name: "sergraph",
+            dependencies: ["SERGraph", "Stages", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: swift5),
+
+        // Helpers shared by the test targets: temporary folders, subprocesses, test signals.
+        .target(name: "TestSupport", path: "Tests/Support", swiftSettings: swift5),
+        .testTarget(name: "StageKitTests", dependencies: ["StageKit"], swiftSettings: swift5),
+        .testTarget(name: "DSPTests", dependencies: ["DSP", "AudioFiles", "TestSupport"], swiftSettings: swift5),
+        .testTarget(name: "AudioFilesTests", dependencies: ["AudioFiles", "TestSupport"], swiftSettings: swift5),
+        .testTarget(name: "SERGraphTests", dependencies: ["SERGraph", "Stages", "TestSupport"], swiftSettings: swift5),
+        .testTarget(name: "StagesTests", dependencies: ["SERGraph", "Stages", "StageTesting", "AudioFiles", "TestSupport"],
+                    swiftSettings: swift5),
+        .testTarget(name: "CLITests", dependencies: ["AudioFiles", "TestSupport"], swiftSettings: swift5),
+    ]
+)

@@ -1,0 +1,73 @@
+import CSndFile
+
+/// Reads an audio file (WAV, FLAC, Ogg Vorbis, AIFF and the rest of libsndfile's formats)
+/// as interleaved Float32 frames.
+public final class AudioFileReader {
+    /// The file being read.
+    public let path: String
+    /// Frames per second.
+    public let sampleRate: Double
+    /// Interleaved channels per frame.
+    public let channels: Int
+    /// Frames in the file, as its header declares.
+    public let frameCount: Int64
+    private var handle: OpaquePointer?
+
+    /// Opens `path` for reading.
+    /// - Throws: `AudioFileError` naming the file and libsndfile's reason.
+    public init(path: String) throws {
+        var info = SF_INFO()
+        guard let handle = sf_open(path, Int32(SFM_READ), &info) else {
+            throw AudioFileError(path: path, reason: String(cString: sf_strerror(nil)))
+        }
+        guard info.samplerate > 0, info.channels > 0 else {
+            sf_close(handle)
+            throw AudioFileError(path: path, reason: "header declares \(info.samplerate) Hz, \(info.channels) channels")
+        }
+        self.path = path
+        self.handle = handle
+        self.sampleRate = Double(info.samplerate)
+        self.channels = Int(info.channels)
+        self.frameCount = Int64(info.frames)
+    }
+
+    deinit { close() }
+
+    /// Reads up to `frames` frames into `buffer` (room for `frames × channels` samples).
+    /// - Returns: the frames read; 0 at the end of the file.
+    /// - Throws: `AudioFileError` if libsndfile reports a decoding error.
+    public func read(into buffer: UnsafeMutablePointer<Float>, frames: Int) throws -> Int {
+        guard let handle else { return 0 }
+        let read = Int(sf_readf_float(handle, buffer, sf_count_t(frames)))
+        let status = sf_error(handle)
+        if status != 0 {
+            throw AudioFileError(path: path, reason: String(cString: sf_error_number(status)))
+        }
+        return read
+    }
+
+    /// Reads up to `frames` frames as a new interleaved array; empty at the end of the file.
+    public func read(frames: Int) throws -> [Float] {
+        var samples = [Float](repeating: 0, count: frames * channels)
+        let read = try samples.withUnsafeMutableBufferPointer { try self.read(into: $0.baseAddress!, frames: frames) }
+        samples.removeLast((frames - read) * channels)
+        return samples
+    }
+
+    /// Reads every remaining frame.
+    public func readAll() throws -> [Float] {
+        var all: [Float] = []
+        all.reserveCapacity(Int(max(frameCount, 0)) * channels)
+        while true {
+            let chunk = try read(frames: 65536)
+            if chunk.isEmpty { return all }
+            all += chunk
+        }
+    }
+
+    /// Closes the file; further reads return nothing.
+    public func close() {
+        if let handle { sf_close(handle) }
+        handle = nil
+    }
+}

@@ -1,0 +1,129 @@
+import Foundation
+import StageKit
+
+/// Runs one graph over many files, in parallel, skipping files whose outputs are complete,
+/// and keeping every other file's results when one fails.
+public struct BatchProcessor: Sendable {
+    /// The graph to run; it must have exactly one source that reads a file.
+    public var graph: ValidatedGraph
+    /// Where outputs go.
+    public var outputDirectory: String
+    /// Files processed at once.
+    public var jobs: Int
+    /// Process files even when their outputs exist.
+    public var force: Bool
+
+    public init(graph: ValidatedGraph, outputDirectory: String, jobs: Int, force: Bool = false) {
+        self.graph = graph
+        self.outputDirectory = outputDirectory
+        self.jobs = max(1, jobs)
+        self.force = force
+    }
+
+    /// What happened to one input.
+    public enum Outcome: Sendable, Equatable {
+        case processed(seconds: Double)
+        case skipped
+        case failed(String)
+    }
+
+    /// Checks that the graph can be fed files and that outputs of different inputs cannot collide.
+    /// - Throws: `BatchInputError` saying what to change in the graph.
+    public func check(inputCount: Int) throws {
+        let sources = graph.fileInputs
+        guard sources.count == 1 else {
+            throw BatchInputError(description: "\(graph.file): `process` feeds one file source, but the graph has \(sources.count) (\(sources.map { graph.stages[$0.stage].name }.joined(separator: ", ")))")
+        }
+        let probe = RunBindings(outputDirectory: outputDirectory, stem: "\u{1}")
+        if inputCount > 1, let fixed = probe.outputFiles(of: graph).first(where: { !$0.contains("\u{1}") }) {
+            throw BatchInputError(description: "\(graph.file): output '\(fixed)' has no {stem}, so every input would overwrite it")
+        }
+    }
+
+    /// Processes `inputs`, telling `progress` as each starts and ends.
+    /// - Returns: the outcome of each input, in input order.
+    public func run(_ inputs: [BatchInput], progress: BatchProgress) throws -> [Outcome] {
+        try check(inputCount: inputs.count)
+        let source = graph.fileInputs[0]
+        let sourceName = graph.stages[source.stage].name
+        let queue = WorkQueue(count: inputs.count)
+        let workers = (0..<min(jobs, max(inputs.count, 1))).map { _ in
+            Thread {
+                while let index = queue.next() {
+                    let input = inputs[index]
+                    progress.started(input)
+                    let outcome = self.process(input, sourceName: sourceName, parameter: source.parameter)
+                    queue.record(outcome, at: index)
+                    progress.ended(input, outcome)
+                }
+                queue.workerDone()
+            }
+        }
+        workers.forEach { $0.stackSize = 8 << 20; $0.start() }
+        return queue.waitForWorkers(workers.count)
+    }
+
+    private func process(_ input: BatchInput, sourceName: String, parameter: String) -> Outcome {
+        let bindings = RunBindings(overrides: [sourceName: [parameter: .text(input.path)]],
+                                   outputDirectory: outputDirectory, stem: input.stem)
+        let outputs = bindings.outputFiles(of: graph)
+        if !force, !outputs.isEmpty, outputs.allSatisfy({ FileManager.default.fileExists(atPath: $0) }) {
+            return .skipped
+        }
+        do {
+            let pipeline = try Pipeline(graph: graph, bindings: bindings)
+            return .processed(seconds: try pipeline.run().seconds)
+        } catch let error as GraphError {
+            return .failed(error.diagnostics.map { "stage '\($0.stage ?? "?")': \($0.message)" }.joined(separator: "; "))
+        } catch {
+            return .failed("\(error)")
+        }
+    }
+}
+
+/// Hands out indices 0..<count to worker threads, collects their outcomes, and lets the
+/// caller wait for them.
+private final class WorkQueue: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var nextIndex = 0
+    private var finished = 0
+    private let count: Int
+    private var outcomes: [BatchProcessor.Outcome]
+
+    init(count: Int) {
+        self.count = count
+        outcomes = Array(repeating: .skipped, count: count)
+    }
+
+    func record(_ outcome: BatchProcessor.Outcome, at index: Int) {
+        condition.withLock { outcomes[index] = outcome }
+    }
+
+    func next() -> Int? {
+        condition.withLock {
+            guard nextIndex < count else { return nil }
+            defer { nextIndex += 1 }
+            return nextIndex
+        }
+    }
+
+    func workerDone() {
+        condition.withLock {
+            finished += 1
+            condition.broadcast()
+        }
+    }
+
+    func waitForWorkers(_ workers: Int) -> [BatchProcessor.Outcome] {
+        condition.withLock {
+            while finished < workers { condition.wait() }
+            return outcomes
+        }
+    }
+}
+
+/// Receives the progress of a batch; called from worker threads.
+public protocol BatchProgress: Sendable {
+    func started(_ input: BatchInput)
+    func ended(_ input: BatchInput, _ outcome: BatchProcessor.Outcome)
+}

@@ -1,0 +1,145 @@
+import StageKit
+
+/// One runnable instance of a validated graph: its stages made, their formats agreed, and a
+/// push scheduler that carries each block a source emits through every stage it reaches.
+///
+/// ```
+///  source.produce ─▶ emit ─▶ stage.process ─▶ emit ─▶ sink.process
+///        ▲                                                  │
+///        └──────────── next block once this one is done ◀───┘
+/// ```
+/// At the end of the stream each stage's `finish` runs in topological order, so what a stage
+/// flushes still reaches the stages after it; then the outputs receive their final names.
+public final class Pipeline {
+    /// The graph this pipeline runs.
+    public let graph: ValidatedGraph
+    /// The run's output files, committed when the run completes.
+    public let outputs = OutputFiles()
+    /// Each stage's output formats, agreed by `prepare`.
+    public private(set) var formats: [[StreamFormat]] = []
+    private var processors: [any Processor] = []
+    private var emitters: [Output] = []
+    /// Readers of each stage's output ports: routes[stage][port] = [(stage, input port)].
+    private var routes: [[[(stage: Int, port: Int)]]]
+    private var statistics = RunStatistics()
+
+    /// Makes every stage of `graph` with the parameter values of `bindings`.
+    /// - Throws: `GraphError` naming each stage that refused its parameters.
+    public init(graph: ValidatedGraph, bindings: RunBindings = RunBindings()) throws {
+        self.graph = graph
+        routes = graph.stages.map { Array(repeating: [], count: $0.factory.info.outputs.count) }
+        for (reader, node) in graph.stages.enumerated() {
+            for (port, input) in node.inputs.enumerated() {
+                routes[input.stage][input.port].append((reader, port))
+            }
+        }
+        var problems: [Diagnostic] = []
+        for node in graph.stages {
+            let context = StageContext(stageName: node.name, outputs: outputs)
+            do {
+                let parameters = try Parameters(bindings.parameters(of: node), specs: node.factory.info.parameters)
+                processors.append(try node.factory.make(parameters, context))
+            } catch {
+                problems.append(Diagnostic("\(error)", at: node.location, stage: node.name))
+            }
+        }
+        guard problems.isEmpty else { throw GraphError(problems) }
+        emitters = graph.stages.indices.map { index in
+            Output { [unowned self] port, block in try self.deliver(block, from: index, port: port) }
+        }
+    }
+
+    /// Agrees every stream's format, in topological order, before any block flows.
+    /// - Throws: `GraphError` naming the stage (and port) that cannot take its inputs.
+    public func prepare() throws {
+        formats = []
+        for (index, node) in graph.stages.enumerated() {
+            let inputs = node.inputs.map { formats[$0.stage][$0.port] }
+            do {
+                let produced = try processors[index].prepare(inputs: inputs)
+                guard produced.count == node.factory.info.outputs.count else {
+                    throw StageError.failed("prepared \(produced.count) outputs but declares \(node.factory.info.outputs.count)")
+                }
+                formats.append(produced)
+            } catch let StageError.format(port, message) {
+                let from = node.factory.info.inputs.firstIndex { $0.name == port }.map { node.inputs[$0] }
+                let origin = from.map { " from '\(graph.stages[$0.stage].name)'" } ?? ""
+                throw GraphError([Diagnostic(message + origin, at: node.location, stage: node.name, port: port)])
+            } catch {
+                throw GraphError([Diagnostic("\(error)", at: node.location, stage: node.name)])
+            }
+        }
+    }
+
+    /// Runs until every source has ended or `shouldStop` says so, then finishes every stage
+    /// and commits the outputs. On failure the outputs are discarded.
+    /// - Returns: how much the sources produced.
+    /// - Throws: `RunError` naming the stage that failed.
+    @discardableResult
+    public func run(shouldStop: () -> Bool = { false }) throws -> RunStatistics {
+        if formats.isEmpty { try prepare() }
+        do {
+            var active = try graph.stages.indices.filter { graph.stages[$0].factory.isSource }.map { index in
+                guard let source = processors[index] as? any SourceProcessor else {
+                    throw RunError(stage: graph.stages[index].name, message: "has no inputs but does not produce a stream")
+                }
+                return (index, source)
+            }
+            while !active.isEmpty && !shouldStop() {
+                active = try active.filter { index, source in
+                    try attributing(to: index) { try source.produce(output: emitters[index]) }
+                }
+            }
+            for index in processors.indices {
+                try attributing(to: index) { try processors[index].finish(output: emitters[index]) }
+            }
+            try outputs.commit()
+            return statistics
+        } catch {
+            outputs.discard()
+            throw error
+        }
+    }
+
+    private func deliver(_ block: Block, from stage: Int, port: Int) throws {
+        if graph.stages[stage].factory.isSource {
+            statistics.blocks += 1
+            statistics.seconds += Double(block.rows) * Double(formats[stage][port].hop) / formats[stage][port].sampleRate
+        }
+        for (reader, input) in routes[stage][port] {
+            try attributing(to: reader) { try processors[reader].process(block, port: input, output: emitters[reader]) }
+        }
+    }
+
+    /// Runs `body`, naming stage `index` in any error that does not already name a stage.
+    private func attributing<T>(to index: Int, _ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as RunError {
+            throw error
+        } catch {
+            throw RunError(stage: graph.stages[index].name, message: "\(error)")
+        }
+    }
+}
+
+/// What a run's sources produced.
+public struct RunStatistics: Sendable, Equatable {
+    /// Blocks emitted by sources.
+    public var blocks = 0
+    /// Stream time covered by those blocks, in seconds (summed over sources).
+    public var seconds = 0.0
+}
+
+/// A failure while blocks flow, naming the stage where it happened.
+public struct RunError: Error, Sendable, CustomStringConvertible {
+    public var stage: String
+    public var message: String
+
+    public init(stage: String, message: String) {
+        self.stage = stage
+        self.message = message
+    }
+
+    public var description: String { "stage '\(stage)': \(message)" }
+}

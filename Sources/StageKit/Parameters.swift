@@ -1,0 +1,188 @@
+/// The type of a stage parameter, which decides how a graph file's text is read.
+public enum ParameterType: Sendable, Equatable, CustomStringConvertible {
+    /// A whole number.
+    case integer
+    /// A real number.
+    case number
+    /// Free text.
+    case text
+    /// true or false.
+    case flag
+    /// One of a fixed set of words.
+    case choice([String])
+    /// A file to read; a relative path is taken from the graph file's folder.
+    case inputPath
+    /// A file to write; a relative path is taken from the output folder, and `{stem}`
+    /// stands for the input's name (its path below the input folder, without extension).
+    case outputPath
+
+    public var description: String {
+        switch self {
+        case .integer: return "integer"
+        case .number: return "number"
+        case .text: return "text"
+        case .flag: return "flag"
+        case .choice(let words): return words.joined(separator: "|")
+        case .inputPath: return "input path"
+        case .outputPath: return "output path"
+        }
+    }
+}
+
+/// A value a parameter can hold.
+public enum ParameterValue: Sendable, Hashable, CustomStringConvertible {
+    case integer(Int)
+    case number(Double)
+    case text(String)
+    case flag(Bool)
+
+    public var description: String {
+        switch self {
+        case .integer(let value): return String(value)
+        case .number(let value): return value.formatted
+        case .text(let value): return value
+        case .flag(let value): return String(value)
+        }
+    }
+}
+
+/// The declaration of one stage parameter: the single place its name, type, default,
+/// range and documentation are written. The graph loader validates against it and
+/// `sergraph stages` prints it.
+public struct ParameterSpec: Sendable {
+    /// The key used in graph files.
+    public var name: String
+    /// How the value is read.
+    public var type: ParameterType
+    /// The value used when a graph file gives none; `nil` makes the parameter required.
+    public var defaultValue: ParameterValue?
+    /// The allowed range for numbers and integers.
+    public var range: ClosedRange<Double>?
+    /// The unit of the value, if it has one ("Hz", "s", "dB").
+    public var unit: String?
+    /// One line of documentation.
+    public var doc: String
+
+    /// Declares a parameter.
+    public init(_ name: String, _ type: ParameterType, default defaultValue: ParameterValue? = nil,
+                range: ClosedRange<Double>? = nil, unit: String? = nil, doc: String) {
+        self.name = name
+        self.type = type
+        self.defaultValue = defaultValue
+        self.range = range
+        self.unit = unit
+        self.doc = doc
+    }
+
+    /// Whether a graph file must give a value.
+    public var isRequired: Bool { defaultValue == nil }
+
+    /// Reads `text` as a value of this parameter, checking type, choices and range.
+    /// - Returns: the value, or a message saying what is wrong with it.
+    public func parse(_ text: String) -> Result<ParameterValue, ParameterError> {
+        let value: ParameterValue
+        switch type {
+        case .integer:
+            guard let integer = Int(text) else { return .failure(.init("expects an integer, got '\(text)'")) }
+            value = .integer(integer)
+        case .number:
+            guard let number = Double(text), number.isFinite else {
+                return .failure(.init("expects a number, got '\(text)'"))
+            }
+            value = .number(number)
+        case .flag:
+            switch text.lowercased() {
+            case "true", "yes", "on": value = .flag(true)
+            case "false", "no", "off": value = .flag(false)
+            default: return .failure(.init("expects true or false, got '\(text)'"))
+            }
+        case .choice(let words):
+            guard words.contains(text) else {
+                return .failure(.init("expects one of \(words.joined(separator: ", ")), got '\(text)'"))
+            }
+            value = .text(text)
+        case .text, .inputPath, .outputPath:
+            value = .text(text)
+        }
+        return check(value)
+    }
+
+    /// Checks that `value` lies in the declared range.
+    public func check(_ value: ParameterValue) -> Result<ParameterValue, ParameterError> {
+        guard let range else { return .success(value) }
+        let number: Double
+        switch value {
+        case .integer(let integer): number = Double(integer)
+        case .number(let real): number = real
+        default: return .success(value)
+        }
+        guard range.contains(number) else {
+            return .failure(.init("= \(value) is out of range \(range.lowerBound.formatted)...\(range.upperBound.formatted)"))
+        }
+        return .success(value)
+    }
+}
+
+/// What is wrong with a parameter value.
+public struct ParameterError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// The validated parameter values of one stage instance: every declared parameter has a
+/// value of its declared type.
+public struct Parameters: Sendable {
+    private var values: [String: ParameterValue]
+
+    /// Fills in defaults for the declared parameters that `given` does not set.
+    /// - Throws: `ParameterError` for an unknown name, a missing required value, or a value
+    ///   of the wrong type or out of range.
+    public init(_ given: [String: ParameterValue], specs: [ParameterSpec]) throws {
+        var values: [String: ParameterValue] = [:]
+        for name in given.keys where !specs.contains(where: { $0.name == name }) {
+            throw ParameterError("unknown parameter '\(name)'")
+        }
+        for spec in specs {
+            guard let value = given[spec.name] ?? spec.defaultValue else {
+                throw ParameterError("parameter '\(spec.name)' is required")
+            }
+            values[spec.name] = try spec.check(value).get()
+        }
+        self.values = values
+    }
+
+    /// The value of the parameter `name` as given, or nil if it is not declared.
+    public subscript(name: String) -> ParameterValue? { values[name] }
+
+    /// The value of a declared `.number` (or `.integer`) parameter.
+    public func number(_ name: String) -> Double {
+        switch value(name) {
+        case .number(let number): return number
+        case .integer(let integer): return Double(integer)
+        case let other: preconditionFailure("parameter '\(name)' is not a number: \(other)")
+        }
+    }
+
+    /// The value of a declared `.integer` parameter.
+    public func integer(_ name: String) -> Int {
+        guard case .integer(let integer) = value(name) else { preconditionFailure("parameter '\(name)' is not an integer") }
+        return integer
+    }
+
+    /// The value of a declared text, choice or path parameter.
+    public func text(_ name: String) -> String {
+        guard case .text(let text) = value(name) else { preconditionFailure("parameter '\(name)' is not text") }
+        return text
+    }
+
+    /// The value of a declared `.flag` parameter.
+    public func flag(_ name: String) -> Bool {
+        guard case .flag(let flag) = value(name) else { preconditionFailure("parameter '\(name)' is not a flag") }
+        return flag
+    }
+
+    private func value(_ name: String) -> ParameterValue {
+        guard let value = values[name] else { preconditionFailure("parameter '\(name)' is not declared") }
+        return value
+    }
+}

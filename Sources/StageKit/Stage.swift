@@ -1,0 +1,104 @@
+/// What the engine drives: a processing step that agrees its formats before the first block,
+/// then turns the blocks it receives into blocks it emits.
+///
+/// Lifecycle:
+/// ```
+/// prepare(inputs:)  ─▶  process(_:port:output:) …  ─▶  finish(output:)
+///  formats agreed        one call per block             end of stream
+/// ```
+/// A processor only writes what it changes: `prepare` passes formats through and `finish`
+/// does nothing unless it says otherwise.
+public protocol Processor: AnyObject {
+    /// Agrees formats before any block flows.
+    /// - Parameter inputs: the format arriving on each input port, in port order.
+    /// - Returns: the format of each output port, in port order.
+    /// - Throws: `StageError.format` when an input cannot be taken (name the port).
+    func prepare(inputs: [StreamFormat]) throws -> [StreamFormat]
+
+    /// Handles one block that arrived on input port `port`, emitting any results to `output`.
+    func process(_ block: Block, port: Int, output: Output) throws
+
+    /// Emits what is still held at the end of the stream (partial windows, filter tails).
+    func finish(output: Output) throws
+}
+
+extension Processor {
+    /// Passes the input formats through unchanged.
+    public func prepare(inputs: [StreamFormat]) throws -> [StreamFormat] { inputs }
+
+    /// Nothing is held back.
+    public func finish(output: Output) throws {}
+}
+
+/// A processor with no inputs that produces a stream (a file, a signal generator, a sound card).
+public protocol SourceProcessor: Processor {
+    /// Emits the next block(s) to `output`.
+    /// - Returns: false once the stream has ended.
+    func produce(output: Output) throws -> Bool
+}
+
+extension SourceProcessor {
+    /// Sources have no inputs.
+    public func process(_ block: Block, port: Int, output: Output) throws {}
+}
+
+/// A stage type written in Swift: its declaration and its constructor, beside the processing.
+public protocol Stage: Processor {
+    /// The stage's declaration: name, summary, ports and parameters.
+    static var info: StageInfo { get }
+
+    /// Creates the stage from validated parameters. Open no files and start no work here
+    /// that `prepare` can do: graphs are instantiated to be validated too.
+    init(parameters: Parameters, context: StageContext) throws
+}
+
+/// A Swift stage type that produces a stream.
+public typealias SourceStage = Stage & SourceProcessor
+
+/// Where a stage sends its blocks. The engine routes each output port to the inputs
+/// connected to it.
+public final class Output {
+    private let route: (Int, Block) throws -> Void
+
+    /// Creates an output that hands each emitted block, with its port, to `route`.
+    public init(route: @escaping (Int, Block) throws -> Void) {
+        self.route = route
+    }
+
+    /// Sends `block` out of output port `port`.
+    public func emit(_ block: Block, port: Int = 0) throws {
+        try route(port, block)
+    }
+}
+
+/// Everything a stage may need from the engine besides its parameters.
+public struct StageContext: Sendable {
+    /// The stage's name in the graph.
+    public var stageName: String
+    /// Creates and commits output files so that no half-written file ever carries its final name.
+    public var outputs: OutputFiles
+
+    /// Creates a context.
+    public init(stageName: String, outputs: OutputFiles) {
+        self.stageName = stageName
+        self.outputs = outputs
+    }
+}
+
+/// A failure inside a stage, with what a user needs to act on it.
+public enum StageError: Error, Sendable, CustomStringConvertible {
+    /// An input format the stage cannot take.
+    case format(port: String, message: String)
+    /// A file that cannot be read or written.
+    case file(path: String, message: String)
+    /// Anything else.
+    case failed(String)
+
+    public var description: String {
+        switch self {
+        case .format(let port, let message): return "port '\(port)': \(message)"
+        case .file(let path, let message): return "\(path): \(message)"
+        case .failed(let message): return message
+        }
+    }
+}

@@ -1,0 +1,26 @@
+/// How the engine knows a stage type: its declaration, where it comes from, and how to
+/// make an instance. Built-in stages and plugin stages both arrive as factories.
+public struct StageFactory: Sendable {
+    /// The declaration the graph is validated against.
+    public var info: StageInfo
+    /// Where the type comes from: "built-in", or a plugin library's path.
+    public var origin: String
+    /// Makes an instance from validated parameters.
+    public var make: @Sendable (Parameters, StageContext) throws -> any Processor
+
+    /// A factory from explicit parts.
+    public init(info: StageInfo, origin: String,
+                make: @escaping @Sendable (Parameters, StageContext) throws -> any Processor) {
+        self.info = info
+        self.origin = origin
+        self.make = make
+    }
+
+    /// The factory of a Swift stage type.
+    public init<S: Stage>(_ type: S.Type, origin: String = "built-in") {
+        self.init(info: S.info, origin: origin) { try S(parameters: $0, context: $1) }
+    }
+
+    /// Whether the stage has no inputs and produces a stream.
+    public var isSource: Bool { info.inputs.isEmpty }
+}

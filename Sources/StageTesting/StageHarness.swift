@@ -1,0 +1,67 @@
+import StageKit
+
+/// Runs one stage outside a graph, for tests: agree its formats, push blocks in, read what
+/// came out. Plugin authors can test their stages with it as the built-ins are tested.
+///
+/// ```swift
+/// let harness = try StageHarness(Level.self, parameters: ["window": .number(0.1)],
+///                                inputs: [.audio(sampleRate: 16000, channels: 1)])
+/// let events = try harness.push(Block(time: 0, width: 1, values: samples)).flatMap(\.events)
+/// ```
+public final class StageHarness {
+    /// The stage under test.
+    public let processor: any Processor
+    /// The formats its outputs produce, agreed from the input formats given.
+    public let outputFormats: [StreamFormat]
+    private var emitted: [(port: Int, block: Block)] = []
+    private lazy var output = Output { [unowned self] port, block in self.emitted.append((port, block)) }
+
+    /// Makes a stage of type `type` with `parameters` (defaults for the rest) and agrees its formats.
+    /// - Parameter outputs: where the stage's output files go (defaults to a fresh `OutputFiles`).
+    public convenience init<S: Stage>(_ type: S.Type, parameters: [String: ParameterValue] = [:],
+                                      inputs: [StreamFormat] = [], outputs: OutputFiles = OutputFiles()) throws {
+        let values = try Parameters(parameters, specs: S.info.parameters)
+        try self.init(try S(parameters: values, context: StageContext(stageName: S.info.name, outputs: outputs)),
+                      inputs: inputs)
+    }
+
+    /// Wraps an existing processor and agrees its formats.
+    public init(_ processor: any Processor, inputs: [StreamFormat]) throws {
+        self.processor = processor
+        outputFormats = try processor.prepare(inputs: inputs)
+    }
+
+    /// Pushes `block` into input `port`.
+    /// - Returns: the blocks the stage emitted in response, on any port.
+    @discardableResult
+    public func push(_ block: Block, port: Int = 0) throws -> [Block] {
+        try collect { try processor.process(block, port: port, output: output) }.map(\.block)
+    }
+
+    /// Ends the stream.
+    /// - Returns: the blocks the stage flushed.
+    @discardableResult
+    public func finish() throws -> [Block] {
+        try collect { try processor.finish(output: output) }.map(\.block)
+    }
+
+    /// Runs a source to its end, then finishes it.
+    /// - Returns: every block it emitted, with its port, in order.
+    public func drain() throws -> [(port: Int, block: Block)] {
+        guard let source = processor as? any SourceProcessor else { return [] }
+        var all: [(port: Int, block: Block)] = []
+        var more = true
+        while more {
+            all += try collect { more = try source.produce(output: output) }
+        }
+        all += try collect { try source.finish(output: output) }
+        return all
+    }
+
+    private func collect(_ body: () throws -> Void) rethrows -> [(port: Int, block: Block)] {
+        emitted = []
+        try body()
+        defer { emitted = [] }
+        return emitted
+    }
+}

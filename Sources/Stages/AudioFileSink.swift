@@ -1,0 +1,42 @@
+import AudioFiles
+import StageKit
+
+/// Writes audio to a file through libsndfile; the container follows the file's extension.
+public final class AudioFileSink: Stage {
+    public static let info = StageInfo(
+        name: "audio-file-sink",
+        summary: "Writes audio to a file (WAV, FLAC, Ogg, AIFF, ...) through libsndfile.",
+        inputs: [PortSpec("in", .audio, doc: "audio")],
+        parameters: [
+            ParameterSpec("path", .outputPath, default: .text("{stem}.wav"),
+                          doc: "file to write; its extension picks the container"),
+            ParameterSpec("encoding", .choice(SampleEncoding.allCases.map(\.rawValue)), default: .text("auto"),
+                          doc: "auto (float for WAV/AIFF/CAF, 24-bit for FLAC, Vorbis for Ogg), pcm16, pcm24, pcm32 or float"),
+        ])
+
+    private let path: String
+    private let encoding: SampleEncoding
+    private let outputs: OutputFiles
+    private var writer: AudioFileWriter?
+
+    public init(parameters: Parameters, context: StageContext) throws {
+        path = parameters.text("path")
+        encoding = SampleEncoding(rawValue: parameters.text("encoding"))!
+        outputs = context.outputs
+    }
+
+    public func prepare(inputs: [StreamFormat]) throws -> [StreamFormat] {
+        let container = String(path.split(separator: ".").last ?? "")
+        writer = try AudioFileWriter(path: try outputs.temporaryPath(for: path), sampleRate: inputs[0].sampleRate,
+                                     channels: inputs[0].channels, encoding: encoding, container: container)
+        return []
+    }
+
+    public func process(_ block: Block, port: Int, output: Output) throws {
+        try writer?.write(block.values)
+    }
+
+    public func finish(output: Output) throws {
+        try writer?.close()
+    }
+}

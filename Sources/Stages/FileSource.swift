@@ -1,0 +1,78 @@
+import AudioFiles
+import StageKit
+
+/// Reads an audio file through libsndfile, whole or one channel, or mixed down to mono.
+public final class FileSource: SourceStage {
+    public static let info = StageInfo(
+        name: "file-source",
+        summary: "Reads an audio file (WAV, FLAC, Ogg, AIFF, MP3, ...) through libsndfile.",
+        outputs: [PortSpec("out", .audio, doc: "the file's audio, interleaved")],
+        parameters: [
+            ParameterSpec("path", .inputPath, default: .text(""),
+                          doc: "file to read; `sergraph process` sets it for each input"),
+            ParameterSpec("channel", .text, default: .text("mix"),
+                          doc: "mix (average to mono), all (keep every channel) or a channel number from 1"),
+            ParameterSpec("block", .integer, default: .integer(4096), range: 16...1_048_576, unit: "frames",
+                          doc: "frames per block"),
+        ])
+
+    private let path: String
+    private let channel: String
+    private let blockFrames: Int
+    private var reader: AudioFileReader?
+    private var time: Int64 = 0
+
+    public init(parameters: Parameters, context: StageContext) throws {
+        path = parameters.text("path")
+        channel = parameters.text("channel")
+        blockFrames = parameters.integer("block")
+        guard ["mix", "all"].contains(channel) || (Int(channel) ?? 0) >= 1 else {
+            throw StageError.failed("channel '\(channel)' must be mix, all or a channel number from 1")
+        }
+    }
+
+    public func prepare(inputs: [StreamFormat]) throws -> [StreamFormat] {
+        guard !path.isEmpty else {
+            throw StageError.failed("no input file: set `path:` in the graph, or give files to `sergraph process`")
+        }
+        let reader = try AudioFileReader(path: path)
+        if let number = Int(channel), number > reader.channels {
+            throw StageError.file(path: path, message: "has \(reader.channels) channel(s); channel \(number) does not exist")
+        }
+        self.reader = reader
+        let channels = channel == "all" ? reader.channels : 1
+        return [.audio(sampleRate: reader.sampleRate, channels: channels)]
+    }
+
+    public func produce(output: Output) throws -> Bool {
+        guard let reader else { return false }
+        let samples = try reader.read(frames: blockFrames)
+        guard !samples.isEmpty else {
+            reader.close()
+            return false
+        }
+        let block = Block(time: time, width: reader.channels, values: samples)
+        time += Int64(block.rows)
+        switch channel {
+        case "all": try output.emit(block)
+        case "mix": try output.emit(Self.mixDown(block))
+        default: try output.emit(Self.pick(channel: Int(channel)! - 1, of: block))
+        }
+        return true
+    }
+
+    /// The average of every channel, as one channel.
+    static func mixDown(_ block: Block) -> Block {
+        guard block.width > 1 else { return block }
+        let scale = 1 / Float(block.width)
+        let mono = (0..<block.rows).map { row in
+            block.values[(row * block.width)..<((row + 1) * block.width)].reduce(0, +) * scale
+        }
+        return Block(time: block.time, width: 1, values: mono)
+    }
+
+    /// One channel of an interleaved block.
+    static func pick(channel: Int, of block: Block) -> Block {
+        Block(time: block.time, width: 1, values: stride(from: channel, to: block.values.count, by: block.width).map { block.values[$0] })
+    }
+}

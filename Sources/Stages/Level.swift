@@ -1,0 +1,101 @@
+import Foundation
+import StageKit
+
+/// Measures RMS and peak level over sliding windows and reports them as events.
+public final class Level: Stage {
+    public static let info = StageInfo(
+        name: "level",
+        summary: "Reports RMS and peak level (dBFS) over sliding windows, as `level` events.",
+        inputs: [PortSpec("in", .audio, doc: "audio; every channel counts")],
+        outputs: [PortSpec("out", .event, doc: "one `level` event per window, with rms_db and peak_db")],
+        parameters: [
+            ParameterSpec("window", .number, default: .number(0.5), range: 0.001...3600, unit: "s", doc: "window length"),
+            ParameterSpec("hop", .number, default: .number(0), range: 0...3600, unit: "s",
+                          doc: "time between window starts; 0 means the window length"),
+            ParameterSpec("floor", .number, default: .number(-120), range: -400...0, unit: "dBFS",
+                          doc: "level reported for silence"),
+        ])
+
+    static let fields = ["rms_db", "peak_db"]
+    private let windowSeconds: Double
+    private let hopSeconds: Double
+    private let floor: Double
+    private var window = 0
+    private var hop = 0
+    private var channels = 1
+    /// Samples not yet fully used, starting at stream time `pendingTime`.
+    private var pending: [Float] = []
+    private var pendingTime: Int64 = 0
+    /// Stream time up to which emitted windows have covered the signal.
+    private var coveredUntil: Int64 = 0
+    /// Frames still to pass over before the next window starts.
+    private var skip = 0
+    private var started = false
+
+    public init(parameters: Parameters, context: StageContext) throws {
+        windowSeconds = parameters.number("window")
+        let hop = parameters.number("hop")
+        hopSeconds = hop > 0 ? hop : windowSeconds
+        floor = parameters.number("floor")
+    }
+
+    public func prepare(inputs: [StreamFormat]) throws -> [StreamFormat] {
+        let input = inputs[0]
+        window = max(1, Int((windowSeconds * input.sampleRate).rounded()))
+        hop = max(1, Int((hopSeconds * input.sampleRate).rounded()))
+        channels = input.channels
+        return [.event(sampleRate: input.sampleRate, fields: Self.fields)]
+    }
+
+    public func process(_ block: Block, port: Int, output: Output) throws {
+        if !started {
+            pendingTime = block.time
+            coveredUntil = block.time
+            started = true
+        }
+        pending += block.values
+        var events: [Event] = []
+        var start = 0  // frames of `pending` used up
+        while true {
+            let available = pending.count / channels - start
+            if skip > 0 {
+                let dropped = min(skip, available)
+                start += dropped
+                skip -= dropped
+                pendingTime += Int64(dropped)
+                if skip > 0 { break }
+            }
+            guard pending.count / channels - start >= window else { break }
+            events.append(measure(pending[(start * channels)..<((start + window) * channels)], at: pendingTime))
+            coveredUntil = pendingTime + Int64(window)
+            skip = hop
+        }
+        pending.removeFirst(start * channels)
+        if !events.isEmpty { try output.emit(Block(events: events)) }
+    }
+
+    public func finish(output: Output) throws {
+        let frames = pending.count / channels
+        guard frames > 0, pendingTime + Int64(frames) > coveredUntil else { return }
+        try output.emit(Block(events: [measure(pending[...], at: pendingTime)]))
+        pending = []
+    }
+
+    private func measure(_ samples: ArraySlice<Float>, at time: Int64) -> Event {
+        var sumOfSquares: Double = 0
+        var peak: Float = 0
+        for sample in samples {
+            sumOfSquares += Double(sample * sample)
+            peak = max(peak, abs(sample))
+        }
+        let rms = (sumOfSquares / Double(max(samples.count, 1))).squareRoot()
+        return Event(time: time, duration: Int64(samples.count / channels), name: "level", fields: [
+            .init("rms_db", .number(decibels(rms))),
+            .init("peak_db", .number(decibels(Double(peak)))),
+        ])
+    }
+
+    private func decibels(_ amplitude: Double) -> Double {
+        amplitude > 0 ? max(floor, 20 * log10(amplitude)) : floor
+    }
+}

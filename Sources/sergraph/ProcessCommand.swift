@@ -1,0 +1,55 @@
+import ArgumentParser
+import AudioFiles
+import Foundation
+import SERGraph
+
+struct Process: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a graph over audio files and folders, in parallel, resuming where a previous run stopped.",
+        discussion: """
+            Each input is fed to the graph's file source; outputs go below --output, named after the input's \
+            path below the folder it was found in ({stem} in a sink's path). Outputs are written under a \
+            temporary name and renamed when complete, so a rerun skips inputs whose outputs all exist. \
+            A file that fails is reported and the others go on; the exit status is 1 if any failed.
+            """)
+
+    @Argument(help: "Graph file (YAML) or one-line chain.")
+    var graph: String
+
+    @Argument(help: "Audio files, and folders to search recursively.")
+    var inputs: [String]
+
+    @Option(name: .shortAndLong, help: "Folder for the outputs.")
+    var output: String
+
+    @Option(name: .shortAndLong, help: "Files processed at once (default: the number of cores).")
+    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Flag(help: "Process inputs even when their outputs exist.")
+    var force = false
+
+    func run() throws {
+        let validated: ValidatedGraph
+        let files: [BatchInput]
+        let processor: BatchProcessor
+        do {
+            validated = try loadGraph(graph, registry: makeRegistry())
+            files = try collectInputs(inputs, extensions: audioFileExtensions)
+            processor = BatchProcessor(graph: validated, outputDirectory: output, jobs: jobs, force: force)
+            try processor.check(inputCount: files.count)
+        } catch {
+            printError("\(error)")
+            throw ExitCode(2)
+        }
+        guard !files.isEmpty else {
+            printError("error: no audio files found in \(inputs.joined(separator: ", "))")
+            throw ExitCode(2)
+        }
+        let display = ProgressDisplay(inputs: files, interactive: isatty(STDERR_FILENO) == 1)
+        let outcomes = try processor.run(files, progress: display)
+        display.finish(outcomes)
+        if outcomes.contains(where: { if case .failed = $0 { return true } else { return false } }) {
+            throw ExitCode.failure
+        }
+    }
+}

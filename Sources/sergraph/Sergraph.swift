@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct Sergraph: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sergraph",
+        abstract: "Speech emotion recognition as a graph of pluggable stages, live over JACK or in batch over files.",
+        version: "0.1.0",
+        subcommands: [Process.self, Validate.self, Stages.self])
+}

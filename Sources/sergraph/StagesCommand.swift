@@ -1,0 +1,59 @@
+import ArgumentParser
+import SERGraph
+import StageKit
+
+struct Stages: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List the stage types with their ports and parameters, or show one in detail.")
+
+    @Argument(help: "A stage type to show in detail.")
+    var name: String?
+
+    func run() throws {
+        let registry = makeRegistry()
+        guard let name else {
+            for factory in registry.all { print(summaryLine(factory.info)) }
+            print("\n`sergraph stages NAME` shows a stage's ports and parameters.")
+            return
+        }
+        guard let factory = registry.factory(named: name) else {
+            let hint = registry.suggestion(for: name).map { " Did you mean '\($0)'?" } ?? ""
+            printError("error: no stage type '\(name)'.\(hint) `sergraph stages` lists them.")
+            throw ExitCode.failure
+        }
+        print(detail(factory))
+    }
+
+    private func summaryLine(_ info: StageInfo) -> String {
+        let ports = info.inputs.map { "\($0.kinds.map(\.rawValue).joined(separator: "|"))" }.joined(separator: ",")
+        let outputs = info.outputs.map { $0.kinds[0].rawValue }.joined(separator: ",")
+        let signature = "\(ports.isEmpty ? "·" : ports) → \(outputs.isEmpty ? "·" : outputs)"
+        return info.name.padding(toLength: 18, withPad: " ", startingAt: 0)
+            + signature.padding(toLength: 20, withPad: " ", startingAt: 0) + info.summary
+    }
+
+    private func detail(_ factory: StageFactory) -> String {
+        let info = factory.info
+        var lines = ["\(info.name) — \(info.summary)", "origin: \(factory.origin)", ""]
+        func ports(_ title: String, _ ports: [PortSpec]) {
+            lines.append("\(title):")
+            if ports.isEmpty { lines.append("  (none)") }
+            for port in ports {
+                lines.append("  \(port.name.padding(toLength: 10, withPad: " ", startingAt: 0)) \(port.kinds.map(\.rawValue).joined(separator: "|").padding(toLength: 12, withPad: " ", startingAt: 0)) \(port.doc)")
+            }
+        }
+        ports("inputs", info.inputs)
+        ports("outputs", info.outputs)
+        lines.append("parameters:")
+        if info.parameters.isEmpty { lines.append("  (none)") }
+        for spec in info.parameters {
+            var facts = [spec.type.description]
+            facts.append(spec.defaultValue.map { "default \($0.description.isEmpty ? "\"\"" : $0.description)" } ?? "required")
+            if let range = spec.range { facts.append("\(range.lowerBound.formatted)...\(range.upperBound.formatted)") }
+            if let unit = spec.unit { facts.append(unit) }
+            lines.append("  \(spec.name.padding(toLength: 10, withPad: " ", startingAt: 0)) \(spec.doc)")
+            lines.append("  \(String(repeating: " ", count: 10)) (\(facts.joined(separator: ", ")))")
+        }
+        return lines.joined(separator: "\n")
+    }
+}

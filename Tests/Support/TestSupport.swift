@@ -1,0 +1,100 @@
+import Foundation
+
+/// A folder under the system's temporary folder, removed when the value is released.
+public final class TemporaryFolder {
+    public let path: String
+
+    public init(_ label: String = "test") throws {
+        path = FileManager.default.temporaryDirectory
+            .appendingPathComponent("sergraph-\(label)-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+
+    /// `name` inside the folder.
+    public func file(_ name: String) -> String { (path as NSString).appendingPathComponent(name) }
+
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+}
+
+/// What a finished command printed and returned.
+public struct CommandResult {
+    public var status: Int32
+    public var stdout: String
+    public var stderr: String
+}
+
+/// Runs `executable` (a path, or a name looked up on PATH) with `arguments` and waits for it.
+@discardableResult
+public func runCommand(_ executable: String, _ arguments: [String], in directory: String? = nil) throws -> CommandResult {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable.contains("/") ? executable : "/usr/bin/env")
+    process.arguments = executable.contains("/") ? arguments : [executable] + arguments
+    if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    // Read both pipes while the command runs, so a full pipe cannot block it.
+    let errors = PipeReader(err)
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return CommandResult(status: process.terminationStatus,
+                         stdout: String(decoding: outData, as: UTF8.self),
+                         stderr: String(decoding: errors.wait(), as: UTF8.self))
+}
+
+/// Reads a pipe to its end on a thread of its own.
+private final class PipeReader: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    private var data = Data()
+
+    init(_ pipe: Pipe) {
+        Thread { [self] in
+            data = pipe.fileHandleForReading.readDataToEndOfFile()
+            done.signal()
+        }.start()
+    }
+
+    func wait() -> Data {
+        done.wait()
+        return data
+    }
+}
+
+/// The repository's root folder.
+public let packageRoot: String = {
+    var url = URL(fileURLWithPath: #filePath)
+    for _ in 0..<3 { url.deleteLastPathComponent() }
+    return url.path
+}()
+
+/// The `sergraph` executable built beside the test bundle.
+public let sergraphExecutable: String = {
+    let testBinary = URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0])
+    return testBinary.deletingLastPathComponent().appendingPathComponent("sergraph").path
+}()
+
+/// `seconds` of a sine wave at `frequency` Hz, `amplitude` peak, sampled at `rate`.
+public func sine(frequency: Double, rate: Double, seconds: Double, amplitude: Double = 0.5, phase: Double = 0) -> [Float] {
+    let count = Int((seconds * rate).rounded())
+    return (0..<count).map { Float(amplitude * sin(2 * .pi * frequency * Double($0) / rate + phase)) }
+}
+
+/// Root mean square of `samples`.
+public func rms<C: Collection>(_ samples: C) -> Double where C.Element == Float {
+    (samples.reduce(0.0) { $0 + Double($1) * Double($1) } / Double(max(samples.count, 1))).squareRoot()
+}
+
+/// Amplitude of the component at `frequency` Hz (Goertzel over the whole of `samples`).
+public func amplitude(of frequency: Double, in samples: [Float], rate: Double) -> Double {
+    var real = 0.0, imaginary = 0.0
+    for (index, sample) in samples.enumerated() {
+        let angle = 2 * .pi * frequency * Double(index) / rate
+        real += Double(sample) * cos(angle)
+        imaginary -= Double(sample) * sin(angle)
+    }
+    return 2 * (real * real + imaginary * imaginary).squareRoot() / Double(samples.count)
+}
+
+/// 20·log10 of an amplitude ratio.
+public func decibels(_ ratio: Double) -> Double { 20 * log10(ratio) }
