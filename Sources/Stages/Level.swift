@@ -95,7 +95,9 @@ public final class Level: Stage {
         ])
     }
 
+    /// The level in dB, to 0.001 dB (finer than any meter shows), never below the floor.
     private func decibels(_ amplitude: Double) -> Double {
-        amplitude > 0 ? max(floor, 20 * log10(amplitude)) : floor
+        guard amplitude > 0 else { return floor }
+        return max(floor, (20_000 * log10(amplitude)).rounded() / 1000)
     }
 }

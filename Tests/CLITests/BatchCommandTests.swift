@@ -1,0 +1,106 @@
+import AudioFiles
+import Foundation
+import Testing
+import TestSupport
+
+/// `sergraph process` as a user runs it: a real executable over real folders of files.
+@Suite(.serialized) struct BatchCommandTests {
+    let folder: TemporaryFolder
+    let graph = packageRoot + "/graphs/offline-level.yaml"
+
+    init() throws { folder = try TemporaryFolder("batch") }
+
+    /// Writes `seconds` of a sine to `name` below the input folder.
+    @discardableResult
+    func makeInput(_ name: String, seconds: Double = 1, rate: Double = 48000) throws -> String {
+        let path = folder.file("in/" + name)
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        let writer = try AudioFileWriter(path: path, sampleRate: rate, channels: 1)
+        try writer.write(sine(frequency: 440, rate: rate, seconds: seconds))
+        try writer.close()
+        return path
+    }
+
+    func outputs() throws -> [String] {
+        let out = folder.file("out")
+        guard FileManager.default.fileExists(atPath: out) else { return [] }
+        return try FileManager.default.subpathsOfDirectory(atPath: out).filter { !$0.hasSuffix("/") && $0.contains(".") }.sorted()
+    }
+
+    /// One corrupt file among good ones: the others complete, the bad one is named with a
+    /// reason, and the exit status says something failed.
+    @Test func corruptFileDoesNotStopTheOthers() throws {
+        try makeInput("a.wav")
+        try makeInput("sub/b.flac")
+        try makeInput("c.aiff")
+        let corrupt = folder.file("in/broken.wav")
+        try Data("RIFF....WAVEfmt garbage that is not audio".utf8).write(to: URL(fileURLWithPath: corrupt))
+        let result = try runCommand(sergraphExecutable, ["process", graph, folder.file("in"), "-o", folder.file("out"), "--jobs", "2"])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("error: \(corrupt): "), "stderr: \(result.stderr)")
+        #expect(result.stderr.contains("processed 3, skipped 0, failed 1 of 4 files"))
+        #expect(try outputs() == ["a.levels.csv", "a.levels.jsonl", "c.levels.csv", "c.levels.jsonl",
+                                  "sub/b.levels.csv", "sub/b.levels.jsonl"])
+        let lines = try String(contentsOfFile: folder.file("out/sub/b.levels.jsonl"), encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 3)  // windows of 0.5 s starting at 0, 0.25 and 0.5 s cover 1 s
+    }
+
+    /// A second run skips inputs whose outputs are complete, and `--force` redoes them.
+    @Test func rerunSkipsFinishedInputs() throws {
+        try makeInput("a.wav")
+        try makeInput("b.wav")
+        let arguments = ["process", graph, folder.file("in"), "-o", folder.file("out")]
+        #expect(try runCommand(sergraphExecutable, arguments).status == 0)
+        try FileManager.default.removeItem(atPath: folder.file("out/b.levels.csv"))
+        let again = try runCommand(sergraphExecutable, arguments)
+        #expect(again.status == 0)
+        #expect(again.stderr.contains("a.wav: skipped, outputs exist"))
+        #expect(again.stderr.contains("processed 1, skipped 1, failed 0 of 2 files"))
+        #expect(try outputs().count == 4)
+        let forced = try runCommand(sergraphExecutable, arguments + ["--force"])
+        #expect(forced.stderr.contains("processed 2, skipped 0"))
+    }
+
+    /// A run killed mid-file leaves no output under its final name; the next run completes it.
+    @Test func resumesAfterAnInterruptedRun() throws {
+        let long = try makeInput("long.flac", seconds: 600)
+        let out = folder.file("out")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: sergraphExecutable)
+        process.arguments = ["process", graph, long, "-o", out]
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        // Wait until it has started writing, then kill it without warning.
+        let partial = out + "/long.levels.jsonl.partial"
+        let deadline = Date().addingTimeInterval(20)
+        while !FileManager.default.fileExists(atPath: partial) && Date() < deadline { usleep(10_000) }
+        usleep(200_000)
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .uncaughtSignal)
+        #expect(!FileManager.default.fileExists(atPath: out + "/long.levels.jsonl"))
+        #expect(!FileManager.default.fileExists(atPath: out + "/long.levels.csv"))
+
+        let rerun = try runCommand(sergraphExecutable, ["process", graph, long, "-o", out])
+        #expect(rerun.status == 0)
+        #expect(rerun.stderr.contains("processed 1, skipped 0, failed 0 of 1 files"))
+        let lines = try String(contentsOfFile: out + "/long.levels.jsonl", encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 2399)  // windows of 0.5 s every 0.25 s over 600 s
+        #expect(try outputs() == ["long.levels.csv", "long.levels.jsonl"])
+    }
+
+    @Test func outputsWithoutStemAreRefusedForSeveralInputs() throws {
+        try makeInput("a.wav")
+        try makeInput("b.wav")
+        let result = try runCommand(sergraphExecutable, ["process", "file-source ! level ! jsonl-sink path=levels.jsonl",
+                                                         folder.file("in"), "-o", folder.file("out")])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("output") && result.stderr.contains("has no {stem}"))
+    }
+
+    @Test func missingInputIsNamed() throws {
+        let result = try runCommand(sergraphExecutable, ["process", graph, folder.file("nothing-here"), "-o", folder.file("out")])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains(folder.file("nothing-here") + ": no such file or folder"))
+    }
+}
