@@ -96,19 +96,27 @@ public struct ParameterSpec: Sendable {
             case "false", "no", "off": value = .flag(false)
             default: return .failure(.init("expects true or false, got '\(text)'"))
             }
-        case .choice(let words):
-            guard words.contains(text) else {
-                return .failure(.init("expects one of \(words.joined(separator: ", ")), got '\(text)'"))
-            }
-            value = .text(text)
-        case .text, .inputPath, .outputPath:
+        case .text, .inputPath, .outputPath, .choice:
             value = .text(text)
         }
         return check(value)
     }
 
-    /// Checks that `value` lies in the declared range.
+    /// Checks that `value` has the declared type (an integer stands for a number) and lies
+    /// in the declared range.
     public func check(_ value: ParameterValue) -> Result<ParameterValue, ParameterError> {
+        switch (type, value) {
+        case (.integer, .integer), (.number, .number), (.flag, .flag), (.text, .text), (.inputPath, .text), (.outputPath, .text):
+            break
+        case (.number, .integer(let integer)):
+            return check(.number(Double(integer)))
+        case (.choice(let words), .text(let word)):
+            guard words.contains(word) else {
+                return .failure(.init("expects one of \(words.joined(separator: ", ")), got '\(word)'"))
+            }
+        default:
+            return .failure(.init("expects \(type), got '\(value)'"))
+        }
         guard let range else { return .success(value) }
         let number: Double
         switch value {
@@ -146,7 +154,10 @@ public struct Parameters: Sendable {
             guard let value = given[spec.name] ?? spec.defaultValue else {
                 throw ParameterError("parameter '\(spec.name)' is required")
             }
-            values[spec.name] = try spec.check(value).get()
+            switch spec.check(value) {
+            case .success(let checked): values[spec.name] = checked
+            case .failure(let error): throw ParameterError("parameter '\(spec.name)' \(error)")
+            }
         }
         self.values = values
     }
