@@ -2,7 +2,10 @@ import Foundation
 import StageKit
 
 /// Writes events as CSV: a header, then one row per event.
-public final class CSVSink: Stage {
+public typealias CSVSink = EventLineSink<CSVRows>
+
+/// A header (time, duration, event, then each field), then one row per event.
+public struct CSVRows: EventLineFormat {
     public static let info = StageInfo(
         name: "csv-sink",
         summary: "Writes events as CSV rows (time, duration, event, then each field) to a file or standard output.",
@@ -10,46 +13,33 @@ public final class CSVSink: Stage {
         parameters: [ParameterSpec("path", .outputPath, default: .text("{stem}.csv"),
                                    doc: "file to write, or - for standard output")])
 
-    private let path: String
-    private let outputs: OutputFiles
-    private var output: TextOutput?
-    private var sampleRate = 1.0
     /// Field columns; from the stream format when it declares them, else from the first event.
     private var columns: [String]?
 
-    public init(parameters: Parameters, context: StageContext) throws {
-        path = parameters.text("path")
-        outputs = context.outputs
+    public init() {}
+
+    public mutating func opening(_ format: StreamFormat) -> [String] {
+        format.labels.isEmpty ? [] : [header(format.labels)]
     }
 
-    public func prepare(inputs: [StreamFormat]) throws -> [StreamFormat] {
-        sampleRate = inputs[0].sampleRate
-        output = try TextOutput(path: path, outputs: outputs)
-        if !inputs[0].labels.isEmpty { try writeHeader(inputs[0].labels) }
-        return []
-    }
-
-    public func process(_ block: Block, port: Int, output: Output) throws {
-        for event in block.events {
-            if columns == nil { try writeHeader(event.fields.map(\.key)) }
-            let columns = columns!
-            if let stray = event.fields.first(where: { !columns.contains($0.key) }) {
-                throw StageError.failed("event '\(event.name)' has field '\(stray.key)', which is not a CSV column (\(columns.joined(separator: ", ")))")
-            }
-            let cells = [(Double(event.time) / sampleRate).formatted, (Double(event.duration) / sampleRate).formatted,
-                         csv(event.name)] + columns.map { key in event[key].map { csv($0.description) } ?? "" }
-            try self.output?.write(line: cells.joined(separator: ","))
+    public mutating func lines(for event: Event, sampleRate: Double) throws -> [String] {
+        let first = columns == nil ? [header(event.fields.map(\.key))] : []
+        let columns = columns!
+        if let stray = event.fields.first(where: { !columns.contains($0.key) }) {
+            throw StageError.failed("event '\(event.name)' has field '\(stray.key)', which is not a CSV column (\(columns.joined(separator: ", ")))")
         }
+        let cells = [(Double(event.time) / sampleRate).formatted, (Double(event.duration) / sampleRate).formatted,
+                     csv(event.name)] + columns.map { key in event[key].map { csv($0.description) } ?? "" }
+        return first + [cells.joined(separator: ",")]
     }
 
-    public func finish(output: Output) throws {
-        if columns == nil { try writeHeader([]) }
-        try self.output?.close()
+    public mutating func closing() -> [String] {
+        columns == nil ? [header([])] : []
     }
 
-    private func writeHeader(_ fields: [String]) throws {
+    private mutating func header(_ fields: [String]) -> String {
         columns = fields
-        try output?.write(line: (["time", "duration", "event"] + fields).map(csv).joined(separator: ","))
+        return (["time", "duration", "event"] + fields).map(csv).joined(separator: ",")
     }
 }
 

@@ -1,7 +1,10 @@
 import StageKit
 
 /// Writes events as JSON lines: one object per event, with its time in seconds.
-public final class JSONLinesSink: Stage {
+public typealias JSONLinesSink = EventLineSink<JSONLines>
+
+/// One JSON object per event: time and duration in seconds, the event's name, its fields.
+public struct JSONLines: EventLineFormat {
     public static let info = StageInfo(
         name: "jsonl-sink",
         summary: "Writes events as JSON lines (one object per line) to a file or standard output.",
@@ -9,34 +12,14 @@ public final class JSONLinesSink: Stage {
         parameters: [ParameterSpec("path", .outputPath, default: .text("{stem}.jsonl"),
                                    doc: "file to write, or - for standard output (flushed per line)")])
 
-    private let path: String
-    private let outputs: OutputFiles
-    private var output: TextOutput?
-    private var sampleRate = 1.0
+    public init() {}
 
-    public init(parameters: Parameters, context: StageContext) throws {
-        path = parameters.text("path")
-        outputs = context.outputs
-    }
-
-    public func prepare(inputs: [StreamFormat]) throws -> [StreamFormat] {
-        sampleRate = inputs[0].sampleRate
-        output = try TextOutput(path: path, outputs: outputs)
-        return []
-    }
-
-    public func process(_ block: Block, port: Int, output: Output) throws {
-        for event in block.events {
-            var line = "{\"time\":\(json(Double(event.time) / sampleRate))"
-            if event.duration > 0 { line += ",\"duration\":\(json(Double(event.duration) / sampleRate))" }
-            line += ",\"event\":\(json(event.name))"
-            for field in event.fields { line += ",\(json(field.key)):\(json(field.value))" }
-            try self.output?.write(line: line + "}")
-        }
-    }
-
-    public func finish(output: Output) throws {
-        try self.output?.close()
+    public func lines(for event: Event, sampleRate: Double) -> [String] {
+        var line = "{\"time\":\(json(Double(event.time) / sampleRate))"
+        if event.duration > 0 { line += ",\"duration\":\(json(Double(event.duration) / sampleRate))" }
+        line += ",\"event\":\(json(event.name))"
+        for field in event.fields { line += ",\(json(field.key)):\(json(field.value))" }
+        return [line + "}"]
     }
 }
 
