@@ -17,11 +17,16 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-atomics", from: "1.2.0"),
     ],
     targets: [
         // C system libraries (Debian -dev packages, found through pkg-config).
         .systemLibrary(name: "CSndFile", pkgConfig: "sndfile", providers: [.apt(["libsndfile1-dev"])]),
         .systemLibrary(name: "CSoxr", pkgConfig: "soxr", providers: [.apt(["libsoxr-dev"])]),
+        .systemLibrary(name: "CJack", pkgConfig: "jack", providers: [.apt(["libjack-jackd2-dev"])]),
+        // A thread-local "in real-time code" flag and a monotonic clock: C, because Swift has no
+        // thread-local storage of its own.
+        .target(name: "CRealtime"),
 
         // The SDK: stage protocol, ports, formats, parameters. Foundation only.
         .target(name: "StageKit", swiftSettings: swift5),
@@ -29,12 +34,15 @@ let package = Package(
         .target(name: "DSP", dependencies: ["CSoxr"], swiftSettings: swift5),
         // Audio file reading and writing through libsndfile.
         .target(name: "AudioFiles", dependencies: ["CSndFile"], swiftSettings: swift5),
+        // The JACK host: client, lock-free rings, the real-time process callback.
+        .target(name: "LiveAudio", dependencies: ["CJack", "CRealtime", .product(name: "Atomics", package: "swift-atomics")],
+                swiftSettings: swift5),
         // The engine: graph files, validation, scheduling, batch processing.
         .target(name: "SERGraph", dependencies: ["StageKit", "Yams"], swiftSettings: swift5),
         // A harness that runs one stage outside a graph, for stage tests (ours and plugin authors').
         .target(name: "StageTesting", dependencies: ["StageKit"], swiftSettings: swift5),
         // Built-in stages.
-        .target(name: "Stages", dependencies: ["StageKit", "DSP", "AudioFiles"], swiftSettings: swift5),
+        .target(name: "Stages", dependencies: ["StageKit", "DSP", "AudioFiles", "LiveAudio"], swiftSettings: swift5),
         // The command-line tool.
         .executableTarget(
             name: "sergraph",
@@ -43,6 +51,10 @@ let package = Package(
 
         // Helpers shared by the test targets: temporary folders, subprocesses, test signals.
         .target(name: "TestSupport", path: "Tests/Support", swiftSettings: swift5),
+        // Test builds only: replaces malloc to count allocations made in real-time code.
+        .target(name: "AllocationCounter", dependencies: ["CRealtime"], path: "Tests/AllocationCounter"),
+        .testTarget(name: "LiveAudioTests", dependencies: ["LiveAudio", "SERGraph", "Stages", "AllocationCounter", "TestSupport",
+                                                           "AudioFiles", "CJack"], swiftSettings: swift5),
         .testTarget(name: "StageKitTests", dependencies: ["StageKit"], swiftSettings: swift5),
         .testTarget(name: "DSPTests", dependencies: ["DSP", "AudioFiles", "TestSupport"], swiftSettings: swift5),
         .testTarget(name: "AudioFilesTests", dependencies: ["AudioFiles", "TestSupport"], swiftSettings: swift5),

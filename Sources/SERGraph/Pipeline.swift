@@ -22,6 +22,9 @@ public final class Pipeline {
     /// Readers of each stage's output ports: routes[stage][port] = [(stage, input port)].
     private var routes: [[[(stage: Int, port: Int)]]]
     private var statistics = RunStatistics()
+    /// Called with each block of events that reaches a sink (a stage without outputs), and the
+    /// format it arrives in: where a live run measures how late its decisions are.
+    public var sinkEventObserver: ((Block, StreamFormat) -> Void)?
 
     /// Makes every stage of `graph` with the parameter values of `bindings`.
     /// - Throws: `GraphError` naming each stage that refused its parameters.
@@ -107,6 +110,9 @@ public final class Pipeline {
             statistics.seconds += Double(block.rows) * Double(formats[stage][port].hop) / formats[stage][port].sampleRate
         }
         for (reader, input) in routes[stage][port] {
+            if let sinkEventObserver, !block.events.isEmpty, graph.stages[reader].factory.info.outputs.isEmpty {
+                sinkEventObserver(block, formats[stage][port])
+            }
             try attributing(to: reader) { try processors[reader].process(block, port: input, output: emitters[reader]) }
         }
     }

@@ -1,16 +1,21 @@
+import LiveAudio
 import StageKit
 
 /// The stages that ship with sergraph.
 public enum BuiltinStages {
-    /// Every built-in stage type.
-    public static let all: [StageFactory] = [
-        StageFactory(FileSource.self),
-        StageFactory(ToneSource.self),
-        StageFactory(Resample.self),
-        StageFactory(Gain.self),
-        StageFactory(Level.self),
-        StageFactory(AudioFileSink.self),
-        StageFactory(JSONLinesSink.self),
-        StageFactory(CSVSink.self),
-    ]
+    /// Every built-in stage type; the JACK stages of one graph share `jack`, its JACK client.
+    public static func all(jack: JackSession = JackSession()) -> [StageFactory] {
+        [
+            StageFactory(FileSource.self),
+            StageFactory(ToneSource.self),
+            StageFactory(Resample.self),
+            StageFactory(Gain.self),
+            StageFactory(Level.self),
+            StageFactory(AudioFileSink.self),
+            StageFactory(JSONLinesSink.self),
+            StageFactory(CSVSink.self),
+            StageFactory(info: JackCapture.info, origin: "built-in") { try JackCapture(parameters: $0, context: $1, session: jack) },
+            StageFactory(info: JackPlayback.info, origin: "built-in") { try JackPlayback(parameters: $0, context: $1, session: jack) },
+        ]
+    }
 }

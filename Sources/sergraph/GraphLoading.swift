@@ -1,10 +1,11 @@
 import Foundation
+import LiveAudio
 import SERGraph
 import Stages
 
-/// The registry every command uses: the built-in stages.
-func makeRegistry() -> StageRegistry {
-    StageRegistry(BuiltinStages.all)
+/// The registry every command uses: the built-in stages, their JACK stages on `jack`.
+func makeRegistry(jack: JackSession = JackSession()) -> StageRegistry {
+    StageRegistry(BuiltinStages.all(jack: jack))
 }
 
 /// Reads and validates a graph given as a file path or as a one-line chain.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LiveAudio
 import SERGraph
 import StageKit
 
@@ -14,21 +15,23 @@ struct Validate: ParsableCommand {
     @Option(help: "An audio file to feed the file source while agreeing formats.")
     var input: String?
 
+    @Option(help: "The JACK server whose rate and period live graphs are checked against.")
+    var server: String?
+
     func run() throws {
-        let registry = makeRegistry()
         var failed = false
         for argument in graphs {
+            let session = JackSession(options: .init(clientName: "sergraph-validate", server: server, autoConnect: false))
+            defer { session.close() }
             do {
-                let graph = try loadGraph(argument, registry: registry)
-                let formats = try negotiate(graph)
+                let graph = try loadGraph(argument, registry: makeRegistry(jack: session))
+                let (formats, unchecked) = try negotiate(graph, session: session)
                 print("\(graph.file): ok, \(graph.stages.count) stages")
                 for (index, node) in graph.stages.enumerated() {
                     let produced = formats?[index].map(\.description).joined(separator: ", ") ?? ""
                     print("  \(node.name) (\(node.factory.info.name))" + (produced.isEmpty ? "" : " → \(produced)"))
                 }
-                if formats == nil {
-                    print("  formats not checked: the file source has no path (give --input FILE)")
-                }
+                if let unchecked { print("  formats not checked: \(unchecked)") }
             } catch let error as GraphError {
                 failed = true
                 printError(error.description)
@@ -37,15 +40,23 @@ struct Validate: ParsableCommand {
         if failed { throw ExitCode.failure }
     }
 
-    /// Agrees formats in a scratch output folder; nil when a file source has no file to open.
-    private func negotiate(_ graph: ValidatedGraph) throws -> [[StreamFormat]]? {
+    /// Agrees formats in a scratch output folder.
+    /// - Returns: the formats, or why they could not be agreed (no file to open, no JACK server).
+    private func negotiate(_ graph: ValidatedGraph, session: JackSession) throws -> ([[StreamFormat]]?, String?) {
+        if graph.stages.contains(where: { $0.factory.info.name.hasPrefix("jack-") }) {
+            do {
+                _ = try session.open()
+            } catch {
+                return (nil, "\(error)")
+            }
+        }
         var overrides: [String: [String: ParameterValue]] = [:]
         for source in graph.fileInputs {
             let node = graph.stages[source.stage]
             if let input {
                 overrides[node.name] = [source.parameter: .text(input)]
             } else if case .text("")? = node.parameters[source.parameter] ?? node.factory.info.parameter(source.parameter)?.defaultValue {
-                return nil
+                return (nil, "the file source has no path (give --input FILE)")
             }
         }
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("sergraph-validate-\(getpid())").path
@@ -53,6 +64,6 @@ struct Validate: ParsableCommand {
         let pipeline = try Pipeline(graph: graph, bindings: RunBindings(overrides: overrides, outputDirectory: scratch))
         defer { pipeline.outputs.discard() }
         try pipeline.prepare()
-        return pipeline.formats
+        return (pipeline.formats, nil)
     }
 }

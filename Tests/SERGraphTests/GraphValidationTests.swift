@@ -18,7 +18,7 @@ final class SixteenKilohertzOnly: Stage {
     func process(_ block: Block, port: Int, output: Output) throws {}
 }
 
-let registry = StageRegistry(BuiltinStages.all + [StageFactory(SixteenKilohertzOnly.self, origin: "test")])
+let registry = StageRegistry(BuiltinStages.all() + [StageFactory(SixteenKilohertzOnly.self, origin: "test")])
 
 /// Parses and validates `yaml`, expecting it to fail.
 /// - Returns: the diagnostics.

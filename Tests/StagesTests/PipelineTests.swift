@@ -8,7 +8,7 @@ import TestSupport
 
 /// Whole graphs through the engine, with built-in stages and real files.
 @Suite struct PipelineTests {
-    let registry = StageRegistry(BuiltinStages.all)
+    let registry = StageRegistry(BuiltinStages.all())
 
     func graph(_ yaml: String) throws -> ValidatedGraph {
         try GraphValidator(registry: registry).validate(GraphFileParser.parse(yaml: yaml, file: "test.yaml"))

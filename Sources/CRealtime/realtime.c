@@ -1,0 +1,3 @@
+#include "realtime.h"
+
+_Thread_local int sergraph_realtime_depth = 0;

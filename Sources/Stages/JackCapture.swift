@@ -1,0 +1,69 @@
+import Foundation
+import LiveAudio
+import StageKit
+
+/// Audio from JACK input ports, at the server's rate and period.
+public final class JackCapture: SourceStage {
+    public static let info = StageInfo(
+        name: "jack-capture",
+        summary: "Captures audio from JACK input ports (live graphs: `sergraph run`).",
+        outputs: [PortSpec("out", .audio, doc: "the ports' audio, interleaved, at the server's rate")],
+        parameters: [
+            ParameterSpec("channels", .integer, default: .integer(1), range: 1...64, doc: "number of input ports"),
+            ParameterSpec("names", .text, default: .text(""), doc: "port names, comma-separated; in_1, in_2, ... by default"),
+            ParameterSpec("connect", .text, default: .text(""),
+                          doc: "connect to the output ports matching this regular expression, e.g. system:capture_"),
+            ParameterSpec("max-delay", .number, default: .number(2), range: 0.01...60, unit: "s",
+                          doc: "how far the graph may fall behind before the oldest audio is dropped (and counted)"),
+        ])
+
+    private let session: JackSession
+    private let names: [String]
+    private let connect: String?
+    private let maxDelay: Double
+    private var stream: CaptureStream?
+
+    /// Makes the stage on `session`, the graph's JACK client.
+    public init(parameters: Parameters, context: StageContext, session: JackSession) throws {
+        self.session = session
+        names = try portNames(parameters.text("names"), count: parameters.integer("channels"), prefix: "in")
+        connect = parameters.text("connect").isEmpty ? nil : parameters.text("connect")
+        maxDelay = parameters.number("max-delay")
+    }
+
+    public convenience init(parameters: Parameters, context: StageContext) throws {
+        try self.init(parameters: parameters, context: context, session: JackSession())
+    }
+
+    public func prepare(inputs: [StreamFormat]) throws -> [StreamFormat] {
+        let stream = try session.addCapture(names: names, connect: connect, maxDelay: maxDelay)
+        self.stream = stream
+        return [.audio(sampleRate: try session.open().sampleRate, channels: names.count)]
+    }
+
+    public func produce(output: Output) throws -> Bool {
+        guard let stream else { return false }
+        if !session.isActive { try session.activate() }
+        switch stream.next(timeout: 0.1) {
+        case .audio(let time, let samples):
+            try output.emit(Block(time: time, width: names.count, values: samples))
+            return true
+        case .nothingYet:
+            if session.isStopping { return false }
+            if session.serverGone {
+                return session.options.reconnect ? try session.rejoin() : false
+            }
+            return true
+        }
+    }
+}
+
+/// `count` port names: the comma-separated `list`, or prefix_1 ... prefix_count when it is empty.
+func portNames(_ list: String, count: Int, prefix: String) throws -> [String] {
+    guard !list.isEmpty else { return (1...count).map { "\(prefix)_\($0)" } }
+    let names = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+    guard names.count == count else {
+        throw StageError.failed("`names` lists \(names.count) port(s) but there are \(count) channel(s)")
+    }
+    return names
+}

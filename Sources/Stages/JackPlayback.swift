@@ -1,0 +1,48 @@
+import LiveAudio
+import StageKit
+
+/// Audio to JACK output ports, one per channel of its input.
+public final class JackPlayback: Stage {
+    public static let info = StageInfo(
+        name: "jack-playback",
+        summary: "Plays audio to JACK output ports (live graphs: `sergraph run`).",
+        inputs: [PortSpec("in", .audio, doc: "audio at the server's rate; one port per channel")],
+        parameters: [
+            ParameterSpec("names", .text, default: .text(""), doc: "port names, comma-separated; out_1, out_2, ... by default"),
+            ParameterSpec("connect", .text, default: .text(""),
+                          doc: "connect to the input ports matching this regular expression, e.g. system:playback_"),
+            ParameterSpec("prefill", .integer, default: .integer(2), range: 1...64, unit: "periods",
+                          doc: "silence queued before the first samples; the graph's slack, and the added latency"),
+        ])
+
+    private let session: JackSession
+    private let namesList: String
+    private let connect: String?
+    private let prefill: Int
+    private var stream: PlaybackStream?
+
+    /// Makes the stage on `session`, the graph's JACK client.
+    public init(parameters: Parameters, context: StageContext, session: JackSession) throws {
+        self.session = session
+        namesList = parameters.text("names")
+        connect = parameters.text("connect").isEmpty ? nil : parameters.text("connect")
+        prefill = parameters.integer("prefill")
+    }
+
+    public convenience init(parameters: Parameters, context: StageContext) throws {
+        try self.init(parameters: parameters, context: context, session: JackSession())
+    }
+
+    public func prepare(inputs: [StreamFormat]) throws -> [StreamFormat] {
+        try inputs[0].require(sampleRate: try session.open().sampleRate, port: "in")
+        let names = try portNames(namesList, count: inputs[0].channels, prefix: "out")
+        stream = try session.addPlayback(names: names, connect: connect, prefillPeriods: prefill)
+        return []
+    }
+
+    public func process(_ block: Block, port: Int, output: Output) throws {
+        guard let stream else { return }
+        if !session.isActive { try session.activate() }
+        stream.write(block.values) { session.serverGone || session.isStopping }
+    }
+}

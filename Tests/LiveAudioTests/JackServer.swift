@@ -1,0 +1,62 @@
+import CJack
+import Foundation
+import TestSupport
+
+/// A real jackd on the dummy driver (no sound card), under a name of its own so that tests never
+/// touch a user's server; stopped when released.
+final class JackServer {
+    let name: String
+    let period: Int
+    private let process = Process()
+    let log: String
+
+    init(period: Int = 128, rate: Int = 48000) throws {
+        name = "sergraph-test-\(UUID().uuidString.prefix(8))"
+        self.period = period
+        log = FileManager.default.temporaryDirectory.appendingPathComponent("\(name).log").path
+        FileManager.default.createFile(atPath: log, contents: nil)
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/jackd")
+        process.arguments = ["-n", name, "-d", "dummy", "-r", "\(rate)", "-p", "\(period)"]
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = FileHandle(forWritingAtPath: log)
+        process.standardError = process.standardOutput
+        try process.run()
+        try waitUntilReady()
+    }
+
+    /// Polls until a client can join (about 0.1 s after start).
+    private func waitUntilReady() throws {
+        for _ in 0..<500 {
+            var status = JackStatus(rawValue: 0)
+            if let probe = sergraph_jack_client_open("probe", JackOptions(rawValue: JackNoStartServer.rawValue), &status, name) {
+                jack_client_close(probe)
+                return
+            }
+            guard process.isRunning else { break }
+            usleep(10_000)
+        }
+        throw ServerError(description: "jackd did not start: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+    }
+
+    /// Stops the server and waits until it has exited.
+    func stop(hard: Bool = false) {
+        guard process.isRunning else { return }
+        kill(process.processIdentifier, hard ? SIGKILL : SIGTERM)
+        let deadline = Date().addingTimeInterval(5)
+        while process.isRunning && Date() < deadline { usleep(10_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+    }
+
+    /// Ports on the server, by `jack_lsp`.
+    func portNames() throws -> [String] {
+        try runCommand("jack_lsp", ["-s", name]).stdout.split(separator: "\n").map(String.init)
+    }
+
+    deinit {
+        stop()
+        try? FileManager.default.removeItem(atPath: log)
+    }
+
+    struct ServerError: Error, CustomStringConvertible { var description: String }
+}
