@@ -7,11 +7,17 @@ import TestSupport
 final class JackServer {
     let name: String
     let period: Int
+    let rate: Int
     private let process = Process()
     let log: String
 
-    init(period: Int = 128, rate: Int = 48000) throws {
-        name = "sergraph-test-\(UUID().uuidString.prefix(8))"
+    convenience init(period: Int = 128, rate: Int = 48000) throws {
+        try self.init(name: "sergraph-test-\(UUID().uuidString.prefix(8))", period: period, rate: rate)
+    }
+
+    private init(name: String, period: Int, rate: Int) throws {
+        self.name = name
+        self.rate = rate
         self.period = period
         log = FileManager.default.temporaryDirectory.appendingPathComponent("\(name).log").path
         FileManager.default.createFile(atPath: log, contents: nil)
@@ -46,6 +52,11 @@ final class JackServer {
         while process.isRunning && Date() < deadline { usleep(10_000) }
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
+    }
+
+    /// A new server under the same name (after this one has stopped).
+    func restarted() throws -> JackServer {
+        try JackServer(name: name, period: period, rate: rate)
     }
 
     /// Ports on the server, by `jack_lsp`.

@@ -98,3 +98,54 @@ public func amplitude(of frequency: Double, in samples: [Float], rate: Double) -
 
 /// 20·log10 of an amplitude ratio.
 public func decibels(_ ratio: Double) -> Double { 20 * log10(ratio) }
+
+/// A command running in the background whose output can be waited for while it runs.
+public final class RunningCommand: @unchecked Sendable {
+    private let process = Process()
+    private let lock = NSLock()
+    private var out = Data()
+    private var err = Data()
+
+    public init(_ executable: String, _ arguments: [String]) throws {
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let outPipe = Pipe(), errPipe = Pipe()
+        process.standardOutput = outPipe
+        process.standardError = errPipe
+        outPipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
+            let data = handle.availableData
+            self?.lock.withLock { self?.out.append(data) }
+        }
+        errPipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
+            let data = handle.availableData
+            self?.lock.withLock { self?.err.append(data) }
+        }
+        try process.run()
+    }
+
+    /// What it has printed so far.
+    public var stdout: String { lock.withLock { String(decoding: out, as: UTF8.self) } }
+    public var stderr: String { lock.withLock { String(decoding: err, as: UTF8.self) } }
+
+    /// Waits until standard output or error contains `text`, or the command ends, or `seconds` pass.
+    public func wait(for text: String, seconds: Double = 15) {
+        let deadline = Date().addingTimeInterval(seconds)
+        while process.isRunning, Date() < deadline, !(stdout.contains(text) || stderr.contains(text)) { usleep(10_000) }
+    }
+
+    /// Sends SIGINT and waits for the command to end.
+    public func interrupt(within seconds: Double = 10) -> (status: Int32, stdout: String, stderr: String) {
+        kill(process.processIdentifier, SIGINT)
+        return finish(within: seconds)
+    }
+
+    /// Waits for the command to end (terminating it after `seconds`).
+    public func finish(within seconds: Double = 10) -> (status: Int32, stdout: String, stderr: String) {
+        let deadline = Date().addingTimeInterval(seconds)
+        while process.isRunning && Date() < deadline { usleep(10_000) }
+        if process.isRunning { process.terminate() }
+        process.waitUntilExit()
+        usleep(50_000)  // let the readers take the last output
+        return (process.terminationStatus, stdout, stderr)
+    }
+}

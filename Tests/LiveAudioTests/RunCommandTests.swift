@@ -1,0 +1,76 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// `sergraph run` as a user runs it, against real jackd servers.
+@Suite(.serialized) struct RunCommandTests {
+    let graph = packageRoot + "/graphs/live-level.yaml"
+
+    /// Starts `sergraph run` and returns once it prints `ready` (default: once it runs).
+    func start(_ arguments: [String], output: String, ready: String = "running; Ctrl-C stops") throws -> RunningCommand {
+        let command = try RunningCommand(sergraphExecutable, ["run"] + arguments + ["-o", output])
+        command.wait(for: ready)
+        return command
+    }
+
+    @Test func failsClearlyWithoutAServer() throws {
+        let result = try runCommand(sergraphExecutable, ["run", graph, "--server", "sergraph-test-nobody-home"])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("no JACK server named 'sergraph-test-nobody-home' is running"))
+        #expect(result.stderr.contains("jackd -n sergraph-test-nobody-home -d dummy"))
+        #expect(!result.stderr.contains("Cannot connect"), "libjack's own messages leak: \(result.stderr)")
+    }
+
+    /// Ctrl-C ends the run: ports shown at start and gone at the end, outputs flushed, a summary.
+    @Test func interruptShutsDownCleanly() throws {
+        let server = try JackServer()
+        let folder = try TemporaryFolder("run-sigint")
+        let run = try start([graph, "--server", server.name, "--client-name", "meter"], output: folder.path, ready: "\"event\":\"level\"")
+        #expect(try server.portNames().contains("meter:in_1"))
+        let (status, stdout, stderr) = run.interrupt()
+        #expect(status == 0, "stderr: \(stderr)")
+        #expect(stdout.contains("JACK client 'meter' on server '\(server.name)': 48000 Hz, 128 frames per period"))
+        #expect(stdout.contains("meter:in_1 ← system:capture_1"))
+        #expect(stdout.contains(" 0 xruns"))
+        #expect(stdout.contains("process callback: p50"))
+        #expect(!(try server.portNames().contains { $0.hasPrefix("meter:") }))
+        let lines = try String(contentsOfFile: folder.file("live.levels.jsonl"), encoding: .utf8).split(separator: "\n")
+        #expect(lines.count >= 2)
+        #expect(!FileManager.default.fileExists(atPath: folder.file("live.levels.jsonl.partial")))
+    }
+
+    /// The server dies mid-run: a clear message, outputs flushed, a failing exit status.
+    @Test func serverLossFlushesOutputs() throws {
+        let server = try JackServer()
+        let folder = try TemporaryFolder("run-loss")
+        let run = try start([graph, "--server", server.name], output: folder.path, ready: "\"event\":\"level\"")
+        server.stop(hard: true)
+        let (status, _, stderr) = run.finish()
+        #expect(status == 1)
+        #expect(stderr.contains("the JACK server went away; outputs were flushed"))
+        let lines = try String(contentsOfFile: folder.file("live.levels.jsonl"), encoding: .utf8).split(separator: "\n")
+        #expect(!lines.isEmpty)
+    }
+
+    /// With --reconnect, a run outlives its server: it waits, joins the new one, and goes on.
+    @Test func reconnectsToARestartedServer() throws {
+        let server = try JackServer()
+        let folder = try TemporaryFolder("run-reconnect")
+        let run = try start([graph, "--server", server.name, "--reconnect"], output: folder.path, ready: "\"event\":\"level\"")
+        server.stop()
+        usleep(300_000)
+        let second = try server.restarted()
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline, !((try? second.portNames()) ?? []).contains("sergraph:in_1") { usleep(50_000) }
+        #expect(try second.portNames().contains("sergraph:in_1"))
+        usleep(600_000)
+        let (status, _, stderr) = run.interrupt()
+        #expect(status == 0, "stderr: \(stderr)")
+        #expect(stderr.contains("went away; waiting for it to come back"))
+        #expect(stderr.contains("rejoined JACK as 'sergraph'"))
+        let times = try String(contentsOfFile: folder.file("live.levels.jsonl"), encoding: .utf8).split(separator: "\n")
+            .compactMap { (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["time"] as? Double }
+        #expect(zip(times, times.dropFirst()).allSatisfy { $1 > $0 }, "stream time must keep increasing across the gap")
+        #expect((times.last ?? 0) >= 1)
+    }
+}
