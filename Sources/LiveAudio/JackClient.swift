@@ -19,7 +19,8 @@ public final class JackClient: @unchecked Sendable {
         Self.silenceLibraryMessages
         var status = JackStatus(rawValue: 0)
         let options = JackOptions(rawValue: JackNoStartServer.rawValue)
-        guard let handle = sergraph_jack_client_open(name, options, &status, server) else {
+        let opened = Self.libraryLock.withLock { sergraph_jack_client_open(name, options, &status, server) }
+        guard let handle = opened else {
             if status.rawValue & JackServerFailed.rawValue != 0 || status.rawValue & JackServerError.rawValue == 0 {
                 throw JackError.serverNotRunning(server: server)
             }
@@ -32,6 +33,9 @@ public final class JackClient: @unchecked Sendable {
     }
 
     deinit { close() }
+
+    /// libjack's client opening and closing share process-wide state and must not overlap.
+    static let libraryLock = NSLock()
 
     /// libjack prints to standard error when no server answers; sergraph says it better.
     private static let silenceLibraryMessages: Void = {
@@ -96,7 +100,9 @@ public final class JackClient: @unchecked Sendable {
     public func close() {
         guard !closed else { return }
         closed = true
-        jack_deactivate(handle)
-        jack_client_close(handle)
+        Self.libraryLock.withLock {
+            jack_deactivate(handle)
+            _ = jack_client_close(handle)
+        }
     }
 }

@@ -83,8 +83,9 @@ extension CaptureStream {
             return
         }
         if clockOrigin.load(ordering: .relaxed) < 0 {
+            // This period's audio entered the port during the previous period.
             let streamFrames = (ring.totalWritten / channels) + lostFrames.load(ordering: .relaxed)
-            clockOrigin.store(Int(UInt32(truncatingIfNeeded: Int(periodStart) - streamFrames)), ordering: .releasing)
+            clockOrigin.store(Int(UInt32(truncatingIfNeeded: Int(periodStart) - frames - streamFrames)), ordering: .releasing)
         }
         let channels = self.channels
         for channel in 0..<channels {

@@ -1,6 +1,12 @@
 import CJack
 import Foundation
+import Testing
 import TestSupport
+
+/// Every test that talks to a JACK server, one at a time: libjack's client opening and closing
+/// are not safe to overlap within one process, and fewer servers at once keep the small test
+/// machine's timing steady.
+@Suite(.serialized) enum JackTests {}
 
 /// A real jackd on the dummy driver (no sound card), under a name of its own so that tests never
 /// touch a user's server; stopped when released.

@@ -9,7 +9,8 @@ import TestSupport
 
 /// Live graphs against a real jackd (dummy driver), in this process so that the real-time
 /// callback runs under the allocation counter.
-@Suite(.serialized) struct LiveGraphTests {
+extension JackTests {
+@Suite struct LiveGraphTests {
     /// Runs `yaml` on `server` for `seconds`, in a worker thread, as `sergraph run` does.
     func runLive(_ yaml: String, server: JackServer, seconds: Double, output: String = "/tmp",
                  whileRunning: (JackSession) throws -> Void = { _ in }) throws -> (RunStatistics, LiveStatistics) {
@@ -121,4 +122,5 @@ import TestSupport
         #expect(problem?.port == "in")
         #expect(problem?.message.contains("needs 48000 Hz audio but receives 16000 Hz") == true)
     }
+}
 }

@@ -3,7 +3,8 @@ import Testing
 import TestSupport
 
 /// `sergraph run` as a user runs it, against real jackd servers.
-@Suite(.serialized) struct RunCommandTests {
+extension JackTests {
+@Suite struct RunCommandTests {
     let graph = packageRoot + "/graphs/live-level.yaml"
 
     /// Starts `sergraph run` and returns once it prints `ready` (default: once it runs).
@@ -73,4 +74,5 @@ import TestSupport
         #expect(zip(times, times.dropFirst()).allSatisfy { $1 > $0 }, "stream time must keep increasing across the gap")
         #expect((times.last ?? 0) >= 1)
     }
+}
 }
