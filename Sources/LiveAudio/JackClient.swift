@@ -63,20 +63,18 @@ public final class JackClient: @unchecked Sendable {
     /// - Parameter outputs: true for ports that produce audio (capture sources), false for ports that take it.
     public func ports(matching pattern: String, outputs: Bool) -> [String] {
         let flags = UInt(outputs ? JackPortIsOutput.rawValue : JackPortIsInput.rawValue)
-        guard let list = jack_get_ports(handle, pattern, JACK_DEFAULT_AUDIO_TYPE, flags) else { return [] }
-        defer { jack_free(list) }
-        var names: [String] = []
-        var index = 0
-        while let entry = list[index] {
-            names.append(String(cString: entry))
-            index += 1
-        }
-        return names
+        return Self.names(jack_get_ports(handle, pattern, JACK_DEFAULT_AUDIO_TYPE, flags))
     }
 
     /// The ports connected to the port called `fullName`.
     public func connections(of fullName: String) -> [String] {
-        guard let port = jack_port_by_name(handle, fullName), let list = jack_port_get_all_connections(handle, port) else { return [] }
+        guard let port = jack_port_by_name(handle, fullName) else { return [] }
+        return Self.names(jack_port_get_all_connections(handle, port))
+    }
+
+    /// The strings of a NULL-terminated list that libjack allocated, which is then freed.
+    private static func names(_ list: UnsafeMutablePointer<UnsafePointer<CChar>?>?) -> [String] {
+        guard let list else { return [] }
         defer { jack_free(list) }
         var names: [String] = []
         var index = 0

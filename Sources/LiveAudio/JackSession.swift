@@ -74,8 +74,8 @@ public final class JackSession: @unchecked Sendable {
     /// - Parameter maxDelay: seconds the worker may fall behind before the oldest audio is dropped.
     public func addCapture(names: [String], connect: String?, maxDelay: Double) throws -> CaptureStream {
         let client = try open()
-        let stream = CaptureStream(portNames: names, connectPattern: connect, sampleRate: client.sampleRate, maxDelay: maxDelay)
-        try register(stream.portNames, into: stream.ports, isInput: true, client: client)
+        let stream = CaptureStream(ports: PortGroup(names: names, connectPattern: connect), sampleRate: client.sampleRate, maxDelay: maxDelay)
+        try register(stream.ports, isInput: true, client: client)
         lock.withLock { captures.append(stream) }
         return stream
     }
@@ -83,15 +83,16 @@ public final class JackSession: @unchecked Sendable {
     /// Registers `names` as output ports and returns the stream that feeds them.
     public func addPlayback(names: [String], connect: String?, prefillPeriods: Int) throws -> PlaybackStream {
         let client = try open()
-        let stream = PlaybackStream(portNames: names, connectPattern: connect, prefillPeriods: prefillPeriods, sampleRate: client.sampleRate)
-        try register(stream.portNames, into: stream.ports, isInput: false, client: client)
+        let stream = PlaybackStream(ports: PortGroup(names: names, connectPattern: connect), prefillPeriods: prefillPeriods,
+                                    sampleRate: client.sampleRate)
+        try register(stream.ports, isInput: false, client: client)
         lock.withLock { playbacks.append(stream) }
         return stream
     }
 
-    private func register(_ names: [String], into ports: UnsafeMutablePointer<OpaquePointer?>, isInput: Bool, client: JackClient) throws {
-        for (index, name) in names.enumerated() {
-            ports[index] = try client.registerPort(name, isInput: isInput)
+    private func register(_ ports: PortGroup, isInput: Bool, client: JackClient) throws {
+        for (index, name) in ports.names.enumerated() {
+            ports.handles[index] = try client.registerPort(name, isInput: isInput)
         }
     }
 
@@ -121,29 +122,25 @@ public final class JackSession: @unchecked Sendable {
     /// Connects each stream's ports, in order, to the ports matching its pattern.
     private func connectPatterns(_ client: JackClient) throws {
         for capture in captures {
-            guard let pattern = capture.connectPattern else { continue }
+            guard let pattern = capture.ports.connectPattern else { continue }
             let sources = client.ports(matching: pattern, outputs: true)
-            for (source, port) in zip(sources, capture.portNames) { try client.connect(source, to: "\(client.name):\(port)") }
+            for (source, port) in zip(sources, capture.ports.names) { try client.connect(source, to: "\(client.name):\(port)") }
         }
         for playback in playbacks {
-            guard let pattern = playback.connectPattern else { continue }
+            guard let pattern = playback.ports.connectPattern else { continue }
             let destinations = client.ports(matching: pattern, outputs: false)
-            for (port, destination) in zip(playback.portNames, destinations) { try client.connect("\(client.name):\(port)", to: destination) }
+            for (port, destination) in zip(playback.ports.names, destinations) { try client.connect("\(client.name):\(port)", to: destination) }
         }
     }
 
     /// Each of the client's ports with what it is connected to, e.g. `sergraph:in_1 ← system:capture_1`.
     public func portReport() -> [String] {
         guard let client else { return [] }
-        let inputs = captures.flatMap(\.portNames).map { port -> String in
+        func line(_ port: String, _ arrow: String) -> String {
             let connected = client.connections(of: "\(client.name):\(port)")
-            return "\(client.name):\(port) ← " + (connected.isEmpty ? "(not connected)" : connected.joined(separator: ", "))
+            return "\(client.name):\(port) \(arrow) " + (connected.isEmpty ? "(not connected)" : connected.joined(separator: ", "))
         }
-        let outputs = playbacks.flatMap(\.portNames).map { port -> String in
-            let connected = client.connections(of: "\(client.name):\(port)")
-            return "\(client.name):\(port) → " + (connected.isEmpty ? "(not connected)" : connected.joined(separator: ", "))
-        }
-        return inputs + outputs
+        return captures.flatMap(\.ports.names).map { line($0, "←") } + playbacks.flatMap(\.ports.names).map { line($0, "→") }
     }
 
     /// Whether the server has gone away since the client joined.
@@ -154,7 +151,7 @@ public final class JackSession: @unchecked Sendable {
         stopping.store(true, ordering: .releasing)
         lock.withLock {
             captures.forEach { $0.wake() }
-            playbacks.forEach { sem_post($0.spaceReady) }
+            playbacks.forEach { $0.spaceReady.post() }
         }
     }
 
@@ -179,10 +176,10 @@ public final class JackSession: @unchecked Sendable {
                     throw JackError.formatChanged("\(client.sampleRate.formatted) Hz instead of \(old.sampleRate.formatted) Hz")
                 }
                 for capture in captures {
-                    try register(capture.portNames, into: capture.ports, isInput: true, client: client)
+                    try register(capture.ports, isInput: true, client: client)
                     capture.resetClock()
                 }
-                for playback in playbacks { try register(playback.portNames, into: playback.ports, isInput: false, client: client) }
+                for playback in playbacks { try register(playback.ports, isInput: false, client: client) }
                 counters.serverGone.store(false, ordering: .releasing)
                 try activate()
                 report("rejoined JACK as '\(client.name)'")

@@ -10,20 +10,15 @@ import Foundation
 /// so long that the ring fills, the callback drops the newest period instead (counted in
 /// `lostFrames`) and never waits.
 public final class CaptureStream: @unchecked Sendable {
-    /// Port names, without the client's prefix.
-    public let portNames: [String]
-    /// Ports the first ones are connected to when auto-connect is on (a regular expression).
-    public let connectPattern: String?
+    /// The input ports.
+    public let ports: PortGroup
     let ring: SampleRing
     let maxBacklog: Int
-    let dataReady: UnsafeMutablePointer<sem_t>
+    let dataReady = WakeSignal()
     /// Frames the callback could not store because the ring was full.
     let lostFrames = UnsafeAtomic<Int>.create(0)
     /// The server's frame time at stream frame 0 (its clock origin), set by the first callback.
     let clockOrigin = UnsafeAtomic<Int>.create(-1)
-    var ports: UnsafeMutablePointer<OpaquePointer?>
-    let scratch: UnsafeMutablePointer<Float>
-    static let maxPeriod = 8192
 
     /// Frames handed to the graph so far, plus those skipped: the stream time of the next block.
     public private(set) var time: Int64 = 0
@@ -31,26 +26,15 @@ public final class CaptureStream: @unchecked Sendable {
     public private(set) var droppedFrames = 0
     private var acknowledgedLoss = 0
 
-    var channels: Int { portNames.count }
+    var channels: Int { ports.count }
 
-    init(portNames: [String], connectPattern: String?, sampleRate: Double, maxDelay: Double) {
-        self.portNames = portNames
-        self.connectPattern = connectPattern
-        maxBacklog = max(1, Int(maxDelay * sampleRate)) * portNames.count
-        ring = SampleRing(minimumCapacity: maxBacklog + Int(sampleRate) * portNames.count)
-        dataReady = .allocate(capacity: 1)
-        sem_init(dataReady, 0, 0)
-        ports = .allocate(capacity: portNames.count)
-        ports.initialize(repeating: nil, count: portNames.count)
-        scratch = .allocate(capacity: Self.maxPeriod * portNames.count)
-        scratch.initialize(repeating: 0, count: Self.maxPeriod * portNames.count)
+    init(ports: PortGroup, sampleRate: Double, maxDelay: Double) {
+        self.ports = ports
+        maxBacklog = max(1, Int(maxDelay * sampleRate)) * ports.count
+        ring = SampleRing(minimumCapacity: maxBacklog + Int(sampleRate) * ports.count)
     }
 
     deinit {
-        sem_destroy(dataReady)
-        dataReady.deallocate()
-        ports.deallocate()
-        scratch.deallocate()
         lostFrames.destroy()
         clockOrigin.destroy()
     }
@@ -65,14 +49,7 @@ public final class CaptureStream: @unchecked Sendable {
 
     /// Takes what the callback has captured, waiting up to `timeout` seconds for it.
     public func next(timeout: Double) -> Arrival {
-        if ring.readable == 0 {
-            var deadline = timespec()
-            clock_gettime(CLOCK_REALTIME, &deadline)
-            let nanoseconds = Int(deadline.tv_nsec) + Int(timeout * 1e9)
-            deadline.tv_sec += nanoseconds / 1_000_000_000
-            deadline.tv_nsec = nanoseconds % 1_000_000_000
-            _ = sem_timedwait(dataReady, &deadline)
-        }
+        if ring.readable == 0 { dataReady.wait(seconds: timeout) }
         let lost = lostFrames.load(ordering: .relaxed)
         if lost > acknowledgedLoss {
             time += Int64(lost - acknowledgedLoss)
@@ -95,7 +72,7 @@ public final class CaptureStream: @unchecked Sendable {
     }
 
     /// Wakes a worker waiting in `next`.
-    func wake() { sem_post(dataReady) }
+    func wake() { dataReady.post() }
 
     /// When the server's clock says `now`, how many frames ago the frame at stream time
     /// `time` entered the ports; nil before the first callback.
@@ -118,41 +95,24 @@ public final class CaptureStream: @unchecked Sendable {
 /// into a ring, and the process callback copies them out, playing silence (and counting
 /// `underrunFrames`) when the worker has not kept up.
 public final class PlaybackStream: @unchecked Sendable {
-    /// Port names, without the client's prefix.
-    public let portNames: [String]
-    /// Ports they are connected to when auto-connect is on (a regular expression).
-    public let connectPattern: String?
+    /// The output ports.
+    public let ports: PortGroup
     /// Periods of silence queued before the first samples, to give the worker slack.
     public let prefillPeriods: Int
     let ring: SampleRing
-    let spaceReady: UnsafeMutablePointer<sem_t>
+    let spaceReady = WakeSignal()
     /// Frames of silence played because the ring was empty.
     let underrunFrames = UnsafeAtomic<Int>.create(0)
-    var ports: UnsafeMutablePointer<OpaquePointer?>
-    let scratch: UnsafeMutablePointer<Float>
 
-    var channels: Int { portNames.count }
+    var channels: Int { ports.count }
 
-    init(portNames: [String], connectPattern: String?, prefillPeriods: Int, sampleRate: Double) {
-        self.portNames = portNames
-        self.connectPattern = connectPattern
+    init(ports: PortGroup, prefillPeriods: Int, sampleRate: Double) {
+        self.ports = ports
         self.prefillPeriods = prefillPeriods
-        ring = SampleRing(minimumCapacity: Int(sampleRate / 2) * portNames.count)
-        spaceReady = .allocate(capacity: 1)
-        sem_init(spaceReady, 0, 0)
-        ports = .allocate(capacity: portNames.count)
-        ports.initialize(repeating: nil, count: portNames.count)
-        scratch = .allocate(capacity: CaptureStream.maxPeriod * portNames.count)
-        scratch.initialize(repeating: 0, count: CaptureStream.maxPeriod * portNames.count)
+        ring = SampleRing(minimumCapacity: Int(sampleRate / 2) * ports.count)
     }
 
-    deinit {
-        sem_destroy(spaceReady)
-        spaceReady.deallocate()
-        ports.deallocate()
-        scratch.deallocate()
-        underrunFrames.destroy()
-    }
+    deinit { underrunFrames.destroy() }
 
     /// Queues interleaved samples, waiting while the ring is full.
     /// - Parameter giveUp: polled while waiting; true drops what is left (the server went away,
@@ -168,11 +128,7 @@ public final class PlaybackStream: @unchecked Sendable {
                     continue
                 }
                 if giveUp() { return }
-                var deadline = timespec()
-                clock_gettime(CLOCK_REALTIME, &deadline)
-                deadline.tv_nsec += 50_000_000
-                if deadline.tv_nsec >= 1_000_000_000 { deadline.tv_sec += 1; deadline.tv_nsec -= 1_000_000_000 }
-                _ = sem_timedwait(spaceReady, &deadline)
+                spaceReady.wait(seconds: 0.05)
             }
         }
     }
@@ -181,5 +137,64 @@ public final class PlaybackStream: @unchecked Sendable {
     func prime(periodFrames: Int) {
         ring.discard(ring.readable)
         ring.writeSilence(count: prefillPeriods * periodFrames * channels)
+    }
+}
+
+/// A group of JACK ports of one kind, with the buffer the callback interleaves through.
+public final class PortGroup: @unchecked Sendable {
+    /// Port names, without the client's prefix.
+    public let names: [String]
+    /// The server's ports these are connected to when auto-connect is on (a regular expression).
+    public let connectPattern: String?
+    /// Port handles, registered with the current client.
+    let handles: UnsafeMutablePointer<OpaquePointer?>
+    /// Room for one period of every port, interleaved.
+    let scratch: UnsafeMutablePointer<Float>
+    /// The longest period the callback handles; longer ones are counted as lost or underrun.
+    static let maxPeriod = 8192
+
+    init(names: [String], connectPattern: String?) {
+        self.names = names
+        self.connectPattern = connectPattern
+        handles = .allocate(capacity: names.count)
+        handles.initialize(repeating: nil, count: names.count)
+        scratch = .allocate(capacity: Self.maxPeriod * names.count)
+        scratch.initialize(repeating: 0, count: Self.maxPeriod * names.count)
+    }
+
+    deinit {
+        handles.deallocate()
+        scratch.deallocate()
+    }
+
+    var count: Int { names.count }
+}
+
+/// A POSIX semaphore: posted by the real-time thread (which never waits), waited on by workers.
+final class WakeSignal: @unchecked Sendable {
+    let semaphore: UnsafeMutablePointer<sem_t>
+
+    init() {
+        semaphore = .allocate(capacity: 1)
+        sem_init(semaphore, 0, 0)
+    }
+
+    deinit {
+        sem_destroy(semaphore)
+        semaphore.deallocate()
+    }
+
+    /// Wakes one waiter; safe on the real-time thread.
+    @inline(__always)
+    func post() { sem_post(semaphore) }
+
+    /// Waits until posted, or `seconds` pass.
+    func wait(seconds: Double) {
+        var deadline = timespec()
+        clock_gettime(CLOCK_REALTIME, &deadline)
+        let nanoseconds = Int(deadline.tv_nsec) + Int(seconds * 1e9)
+        deadline.tv_sec += nanoseconds / 1_000_000_000
+        deadline.tv_nsec = nanoseconds % 1_000_000_000
+        _ = sem_timedwait(semaphore, &deadline)
     }
 }

@@ -71,14 +71,14 @@ let shutdownCallback: JackInfoShutdownCallback = { _, _, context in
     let state = Unmanaged<ProcessState>.fromOpaque(context!).takeUnretainedValue()
     state.counters.serverGone.store(true, ordering: .releasing)
     state.captures.forEach { $0.wake() }
-    state.playbacks.forEach { sem_post($0.spaceReady) }
+    state.playbacks.forEach { $0.spaceReady.post() }
 }
 
 extension CaptureStream {
     /// Interleaves one period from the ports into the ring, or counts it lost if it does not fit.
     @inline(__always)
     func receive(frames: Int, periodStart: UInt32) {
-        guard frames <= Self.maxPeriod else {
+        guard frames <= PortGroup.maxPeriod else {
             lostFrames.wrappingIncrement(by: frames, ordering: .relaxed)
             return
         }
@@ -88,8 +88,9 @@ extension CaptureStream {
             clockOrigin.store(Int(UInt32(truncatingIfNeeded: Int(periodStart) - frames - streamFrames)), ordering: .releasing)
         }
         let channels = self.channels
+        let scratch = ports.scratch
         for channel in 0..<channels {
-            let buffer = jack_port_get_buffer(ports[channel], jack_nframes_t(frames))!.assumingMemoryBound(to: Float.self)
+            let buffer = jack_port_get_buffer(ports.handles[channel], jack_nframes_t(frames))!.assumingMemoryBound(to: Float.self)
             if channels == 1 {
                 scratch.update(from: buffer, count: frames)
             } else {
@@ -99,7 +100,7 @@ extension CaptureStream {
         if !ring.write(scratch, count: frames * channels) {
             lostFrames.wrappingIncrement(by: frames, ordering: .relaxed)
         }
-        sem_post(dataReady)
+        dataReady.post()
     }
 }
 
@@ -108,10 +109,11 @@ extension PlaybackStream {
     @inline(__always)
     func send(frames: Int) {
         let channels = self.channels
-        let available = frames <= CaptureStream.maxPeriod && ring.read(into: scratch, count: frames * channels)
+        let scratch = ports.scratch
+        let available = frames <= PortGroup.maxPeriod && ring.read(into: scratch, count: frames * channels)
         if !available { underrunFrames.wrappingIncrement(by: frames, ordering: .relaxed) }
         for channel in 0..<channels {
-            let buffer = jack_port_get_buffer(ports[channel], jack_nframes_t(frames))!.assumingMemoryBound(to: Float.self)
+            let buffer = jack_port_get_buffer(ports.handles[channel], jack_nframes_t(frames))!.assumingMemoryBound(to: Float.self)
             if !available {
                 buffer.update(repeating: 0, count: frames)
             } else if channels == 1 {
@@ -120,6 +122,6 @@ extension PlaybackStream {
                 for frame in 0..<frames { buffer[frame] = scratch[frame * channels + channel] }
             }
         }
-        sem_post(spaceReady)
+        spaceReady.post()
     }
 }
