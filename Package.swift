@@ -54,7 +54,7 @@ let package = Package(
         // Test builds only: replaces malloc to count allocations made in real-time code.
         .target(name: "AllocationCounter", dependencies: ["CRealtime"], path: "Tests/AllocationCounter"),
         .testTarget(name: "LiveAudioTests", dependencies: ["LiveAudio", "SERGraph", "Stages", "AllocationCounter", "TestSupport",
-                                                           "AudioFiles", "CJack"], swiftSettings: swift5),
+                                                           "AudioFiles", "CJack", "StageKit"], swiftSettings: swift5),
         .testTarget(name: "StageKitTests", dependencies: ["StageKit"], swiftSettings: swift5),
         .testTarget(name: "DSPTests", dependencies: ["DSP", "AudioFiles", "TestSupport"], swiftSettings: swift5),
         .testTarget(name: "AudioFilesTests", dependencies: ["AudioFiles", "TestSupport"], swiftSettings: swift5),

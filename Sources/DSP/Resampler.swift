@@ -77,6 +77,11 @@ public final class Resampler {
         while try step(nil, frames: 0, appendingTo: &output, flushing: true) > 0 {}
     }
 
+    /// Forgets all held input, as for a new stream (after a gap in the input).
+    public func reset() throws {
+        if let error = soxr_clear(soxr) { throw ResamplerError(reason: String(cString: error)) }
+    }
+
     /// One call to soxr_process. Returns input frames consumed, or, when flushing, frames produced.
     private func step(_ input: UnsafePointer<Float>?, frames: Int, appendingTo output: inout [Float],
                       flushing: Bool = false) throws -> Int {

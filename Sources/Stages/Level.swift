@@ -30,7 +30,8 @@ public final class Level: Stage {
     private var coveredUntil: Int64 = 0
     /// Frames still to pass over before the next window starts.
     private var skip = 0
-    private var started = false
+    /// The stream time the next block should have; another one means audio was dropped upstream.
+    private var expected: Int64?
 
     public init(parameters: Parameters, context: StageContext) throws {
         windowSeconds = parameters.number("window")
@@ -48,11 +49,14 @@ public final class Level: Stage {
     }
 
     public func process(_ block: Block, port: Int, output: Output) throws {
-        if !started {
+        if block.time != expected {
+            // A start, or a gap: windows never span audio that was dropped.
+            pending = []
             pendingTime = block.time
             coveredUntil = block.time
-            started = true
+            skip = 0
         }
+        expected = block.time + Int64(block.rows)
         pending += block.values
         var events: [Event] = []
         var start = 0  // frames of `pending` used up

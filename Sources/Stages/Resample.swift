@@ -18,7 +18,8 @@ public final class Resample: Stage {
     private let quality: ResamplerQuality
     private var resampler: Resampler?
     private var produced: Int64 = 0
-    private var started = false
+    /// The stream time the next input block should have; another one means a gap.
+    private var expected: Int64?
 
     public init(parameters: Parameters, context: StageContext) throws {
         rate = parameters.number("rate")
@@ -33,11 +34,16 @@ public final class Resample: Stage {
 
     public func process(_ block: Block, port: Int, output: Output) throws {
         guard let resampler else { return }
-        if !started {
-            // The output clock starts where the input's does, converted to the new rate.
+        if block.time != expected {
+            // A start, or audio dropped upstream: finish what came before the gap, then start
+            // the output clock where the input's now stands, converted to the new rate.
+            if expected != nil {
+                try finish(output: output)
+                try resampler.reset()
+            }
             produced = Int64((Double(block.time) * rate / resampler.inputRate).rounded())
-            started = true
         }
+        expected = block.time + Int64(block.rows)
         var converted: [Float] = []
         try resampler.process(block.values, appendingTo: &converted)
         try emit(converted, output: output)

@@ -3,6 +3,7 @@ import CJack
 import Foundation
 import LiveAudio
 import SERGraph
+import StageKit
 import Stages
 import Testing
 import TestSupport
@@ -16,7 +17,8 @@ extension JackTests {
                  whileRunning: (JackSession) throws -> Void = { _ in }) throws -> (RunStatistics, LiveStatistics) {
         let session = JackSession(options: .init(clientName: "sergraph", server: server.name))
         defer { session.close() }
-        let graph = try GraphValidator(registry: StageRegistry(BuiltinStages.all(jack: session)))
+        let registry = StageRegistry(BuiltinStages.all(jack: session) + [StageFactory(SlowStage.self, origin: "test")])
+        let graph = try GraphValidator(registry: registry)
             .validate(GraphFileParser.parse(yaml: yaml, file: "live.yaml"))
         let pipeline = try Pipeline(graph: graph, bindings: RunBindings(outputDirectory: output, stem: "live"))
         try pipeline.prepare()
@@ -106,6 +108,27 @@ extension JackTests {
         }
     }
 
+    /// A stage far slower than real time: the capture drops the oldest audio (and counts it)
+    /// rather than falling ever further behind, JACK never waits for it, and stream time stays
+    /// real time.
+    @Test func slowGraphDropsOldestAudio() throws {
+        let server = try JackServer()
+        let folder = try TemporaryFolder("live-slow")
+        let (statistics, live) = try runLive("""
+            chain:
+              - jack-capture: {max-delay: 0.05}
+              - slow
+              - level: {window: 0.01}
+              - jsonl-sink: {path: "{stem}.jsonl"}
+            """, server: server, seconds: 2, output: folder.path)
+        #expect(live.callbacks > 600)  // 2 s of 128-frame periods keep coming
+        #expect(live.droppedFrames > 24000)  // the graph keeps up with half of real time
+        #expect(statistics.blocks > 5)
+        let times = try String(contentsOfFile: folder.file("live.jsonl"), encoding: .utf8).split(separator: "\n")
+            .compactMap { (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["time"] as? Double }
+        #expect((times.last ?? 0) > 1.5, "stream time fell behind real time")
+    }
+
     /// A graph whose playback gets another rate than the server's is refused before it runs.
     @Test func playbackAtTheWrongRateIsRefused() throws {
         let server = try JackServer()
@@ -123,4 +146,15 @@ extension JackTests {
         #expect(problem?.message.contains("needs 48000 Hz audio but receives 16000 Hz") == true)
     }
 }
+}
+
+/// A stage that takes twice as long as the audio it is given lasts (at 48 kHz).
+final class SlowStage: Stage {
+    static let info = StageInfo(name: "slow", summary: "Passes audio on, slowly.",
+                                inputs: [PortSpec("in", .audio, doc: "audio")], outputs: [PortSpec("out", .audio, doc: "the same")])
+    init(parameters: Parameters, context: StageContext) throws {}
+    func process(_ block: Block, port: Int, output: Output) throws {
+        usleep(useconds_t(Double(block.rows) / 48000 * 2_000_000))
+        try output.emit(block)
+    }
 }

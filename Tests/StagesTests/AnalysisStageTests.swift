@@ -36,6 +36,33 @@ import TestSupport
         #expect(abs((events[2]["rms_db"]?.number ?? 0) - 20 * log10(0.5)) <= 0.0005)  // reported to 0.001 dB
     }
 
+    /// After a gap in stream time (audio dropped upstream), windows restart at the new time
+    /// and never span the gap.
+    @Test func levelRestartsAfterAGap() throws {
+        let harness = try StageHarness(Level.self, parameters: ["window": .number(0.1)], inputs: [mono16k])
+        #expect(try harness.push(Block(time: 0, width: 1, values: [Float](repeating: 1, count: 1000))).isEmpty)
+        let events = try harness.push(Block(time: 10000, width: 1, values: [Float](repeating: 0.5, count: 1600))).flatMap(\.events)
+        #expect(events.map(\.time) == [10000])
+        #expect(abs((events.first?["peak_db"]?.number ?? 0) - 20 * log10(0.5)) <= 0.0005)
+    }
+
+    /// After a gap, the resampler finishes what came before and restarts its clock at the
+    /// converted time of the new audio.
+    @Test func resampleRestartsAfterAGap() throws {
+        let harness = try StageHarness(Resample.self, parameters: ["rate": .number(16000)],
+                                       inputs: [.audio(sampleRate: 48000, channels: 1)])
+        let tone = sine(frequency: 440, rate: 48000, seconds: 0.1)
+        let before = try harness.push(Block(time: 0, width: 1, values: tone))
+        let after = try harness.push(Block(time: 96000, width: 1, values: tone))
+        let ending = try harness.finish()
+        #expect(before.first?.time == 0)
+        let beforeGap = (before + after).filter { $0.time < 32000 }.map(\.rows).reduce(0, +)
+        #expect(beforeGap == 1600)  // 0.1 s at 16 kHz, tail included
+        let afterGap = (after + ending).filter { $0.time >= 32000 }
+        #expect(afterGap.first?.time == 32000)
+        #expect(afterGap.map(\.rows).reduce(0, +) == 1600)
+    }
+
     @Test func levelOfSilenceIsTheFloor() throws {
         let harness = try StageHarness(Level.self, parameters: ["floor": .number(-90)], inputs: [mono16k])
         let events = try harness.push(Block(time: 0, width: 1, values: [Float](repeating: 0, count: 8000))).flatMap(\.events)
