@@ -94,6 +94,12 @@ public final class JackClient: @unchecked Sendable {
     /// The server's current frame time (any thread).
     public var frameTime: UInt32 { jack_frame_time(handle) }
 
+    /// Lets go of a client whose server has died without calling into libjack, which can
+    /// deadlock closing such a client (seen with jackd 1.9.21 when the server was stopped).
+    func abandon() {
+        closed = true
+    }
+
     /// Leaves the server: stops the callback and unregisters every port. Safe to call twice.
     public func close() {
         guard !closed else { return }

@@ -159,7 +159,8 @@ public final class JackSession: @unchecked Sendable {
     public var isStopping: Bool { stopping.load(ordering: .acquiring) }
 
     /// After the server went away: waits for it to come back and joins it again with the same
-    /// ports and connections. Returns false if the run stopped first.
+    /// ports and connections; stream time skips the time without a server. Returns false if the
+    /// run stopped first.
     /// - Throws: `JackError.formatChanged` if the server came back with another rate or period.
     public func rejoin() throws -> Bool {
         let old = lock.withLock { () -> JackClient? in
@@ -167,7 +168,8 @@ public final class JackSession: @unchecked Sendable {
             return client
         }
         guard let old else { return false }
-        old.close()
+        let lostAt = Date()
+        old.abandon()
         report("JACK server '\(options.server ?? "default")' went away; waiting for it to come back (Ctrl-C to stop)")
         while !isStopping {
             do {
@@ -175,9 +177,10 @@ public final class JackSession: @unchecked Sendable {
                 guard client.sampleRate == old.sampleRate else {
                     throw JackError.formatChanged("\(client.sampleRate.formatted) Hz instead of \(old.sampleRate.formatted) Hz")
                 }
+                let gap = Int64(Date().timeIntervalSince(lostAt) * client.sampleRate)
                 for capture in captures {
                     try register(capture.ports, isInput: true, client: client)
-                    capture.resetClock()
+                    capture.restart(after: gap)
                 }
                 for playback in playbacks { try register(playback.ports, isInput: false, client: client) }
                 counters.serverGone.store(false, ordering: .releasing)
@@ -203,6 +206,7 @@ public final class JackSession: @unchecked Sendable {
     /// Stops the callback, unregisters the ports and leaves the server.
     public func close() {
         lock.withLock {
+            if serverGone { client?.abandon() }
             client?.close()
             client = nil
             state?.release()

@@ -83,11 +83,13 @@ public final class CaptureStream: @unchecked Sendable {
         return Int(Int32(bitPattern: now &- entered))
     }
 
-    /// Forgets the old server's clock, so that the next callback sets a new origin that keeps
-    /// stream time running on from `time`.
-    func resetClock() {
+    /// Forgets the old server's clock and moves stream time on by `gap` frames (the time
+    /// without a server), so that stream time keeps following the wall clock; the next callback
+    /// sets a new origin from there.
+    func restart(after gap: Int64) {
         clockOrigin.store(-1, ordering: .releasing)
         ring.discard(ring.readable)
+        time += gap
     }
 }
 

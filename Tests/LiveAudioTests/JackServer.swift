@@ -9,7 +9,9 @@ import TestSupport
 @Suite(.serialized) enum JackTests {}
 
 /// A real jackd on the dummy driver (no sound card), under a name of its own so that tests never
-/// touch a user's server; stopped when released.
+/// touch a user's server; stopped when released. The tests run one server at a time under one
+/// name: JACK keeps a slot per server name in a small shared-memory registry, and a name that
+/// comes back reclaims its slot where a new name each time would use them up.
 final class JackServer {
     let name: String
     let period: Int
@@ -18,7 +20,7 @@ final class JackServer {
     let log: String
 
     convenience init(period: Int = 128, rate: Int = 48000) throws {
-        try self.init(name: "sergraph-test-\(UUID().uuidString.prefix(8))", period: period, rate: rate)
+        try self.init(name: "sergraph-test", period: period, rate: rate)
     }
 
     private init(name: String, period: Int, rate: Int) throws {

@@ -72,7 +72,8 @@ extension JackTests {
         let times = try String(contentsOfFile: folder.file("live.levels.jsonl"), encoding: .utf8).split(separator: "\n")
             .compactMap { (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["time"] as? Double }
         #expect(zip(times, times.dropFirst()).allSatisfy { $1 > $0 }, "stream time must keep increasing across the gap")
-        #expect((times.last ?? 0) >= 1)
+        // The server was away for at least 0.3 s: stream time skips it, and windows restart after it.
+        #expect(zip(times, times.dropFirst()).contains { $1 - $0 >= 0.3 }, "no gap in \(times)")
     }
 }
 }

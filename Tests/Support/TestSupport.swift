@@ -139,11 +139,14 @@ public final class RunningCommand: @unchecked Sendable {
         return finish(within: seconds)
     }
 
-    /// Waits for the command to end (terminating it after `seconds`).
+    /// Waits for the command to end (terminating it after `seconds`, killing it 3 s later).
     public func finish(within seconds: Double = 10) -> (status: Int32, stdout: String, stderr: String) {
-        let deadline = Date().addingTimeInterval(seconds)
+        var deadline = Date().addingTimeInterval(seconds)
         while process.isRunning && Date() < deadline { usleep(10_000) }
         if process.isRunning { process.terminate() }
+        deadline = Date().addingTimeInterval(3)
+        while process.isRunning && Date() < deadline { usleep(10_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
         usleep(50_000)  // let the readers take the last output
         return (process.terminationStatus, stdout, stderr)
