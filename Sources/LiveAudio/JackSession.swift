@@ -175,7 +175,7 @@ public final class JackSession: @unchecked Sendable {
             do {
                 let client = try open()
                 guard client.sampleRate == old.sampleRate else {
-                    throw JackError.formatChanged("\(client.sampleRate.formatted) Hz instead of \(old.sampleRate.formatted) Hz")
+                    throw JackError.formatChanged("\(Int(client.sampleRate)) Hz instead of \(Int(old.sampleRate)) Hz")
                 }
                 let gap = Int64(Date().timeIntervalSince(lostAt) * client.sampleRate)
                 for capture in captures {
