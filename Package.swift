@@ -13,6 +13,9 @@ let package = Package(
         .library(name: "StageKit", targets: ["StageKit"]),
         .library(name: "SERGraph", targets: ["SERGraph"]),
         .library(name: "StageTesting", targets: ["StageTesting"]),
+        // Example stage plugins (Plugins/), loaded at run time from .build/<config>/lib<name>.so.
+        .library(name: "DCBlocker", type: .dynamic, targets: ["DCBlocker"]),
+        .library(name: "Loudness", type: .dynamic, targets: ["Loudness"]),
     ],
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
@@ -28,8 +31,11 @@ let package = Package(
         // thread-local storage of its own.
         .target(name: "CRealtime"),
 
-        // The SDK: stage protocol, ports, formats, parameters. Foundation only.
-        .target(name: "StageKit", swiftSettings: swift5),
+        // The plugin ABI: one C header of plain types and function pointers.
+        .systemLibrary(name: "CStagePlugin"),
+        // The SDK: stage protocol, ports, formats, parameters, the plugin entry point.
+        // Foundation and the ABI header only.
+        .target(name: "StageKit", dependencies: ["CStagePlugin"], swiftSettings: swift5),
         // Signal processing kernels.
         .target(name: "DSP", dependencies: ["CSoxr"], swiftSettings: swift5),
         // Audio file reading and writing through libsndfile.
@@ -38,9 +44,9 @@ let package = Package(
         .target(name: "LiveAudio", dependencies: ["CJack", "CRealtime", .product(name: "Atomics", package: "swift-atomics")],
                 swiftSettings: swift5),
         // The engine: graph files, validation, scheduling, batch processing.
-        .target(name: "SERGraph", dependencies: ["StageKit", "Yams"], swiftSettings: swift5),
+        .target(name: "SERGraph", dependencies: ["StageKit", "CStagePlugin", "Yams"], swiftSettings: swift5),
         // A harness that runs one stage outside a graph, for stage tests (ours and plugin authors').
-        .target(name: "StageTesting", dependencies: ["StageKit"], swiftSettings: swift5),
+        .target(name: "StageTesting", dependencies: ["StageKit", "AudioFiles"], swiftSettings: swift5),
         // Built-in stages.
         .target(name: "Stages", dependencies: ["StageKit", "DSP", "AudioFiles", "LiveAudio"], swiftSettings: swift5),
         // The command-line tool.
@@ -51,10 +57,17 @@ let package = Package(
 
         // Helpers shared by the test targets: temporary folders, subprocesses, test signals.
         .target(name: "TestSupport", path: "Tests/Support", swiftSettings: swift5),
+        // Example stage plugins. SwiftPM reserves Plugins/ for package plugins, hence the paths.
+        .target(name: "DCBlocker", dependencies: ["StageKit"], path: "Plugins/DCBlocker", swiftSettings: swift5),
+        .systemLibrary(name: "CEbur128", path: "Plugins/CEbur128", pkgConfig: "libebur128", providers: [.apt(["libebur128-dev"])]),
+        .target(name: "Loudness", dependencies: ["StageKit", "CEbur128"], path: "Plugins/Loudness", swiftSettings: swift5),
+
         // Test builds only: replaces malloc to count allocations made in real-time code.
         .target(name: "AllocationCounter", dependencies: ["CRealtime"], path: "Tests/AllocationCounter"),
         .testTarget(name: "LiveAudioTests", dependencies: ["LiveAudio", "SERGraph", "Stages", "AllocationCounter", "TestSupport",
                                                            "AudioFiles", "CJack", "StageKit"], swiftSettings: swift5),
+        .testTarget(name: "PluginTests", dependencies: ["SERGraph", "Stages", "StageTesting", "StageKit", "TestSupport", "AudioFiles"],
+                    exclude: ["Fixtures"], swiftSettings: swift5),
         .testTarget(name: "StageKitTests", dependencies: ["StageKit"], swiftSettings: swift5),
         .testTarget(name: "DSPTests", dependencies: ["DSP", "AudioFiles", "TestSupport"], swiftSettings: swift5),
         .testTarget(name: "AudioFilesTests", dependencies: ["AudioFiles", "TestSupport"], swiftSettings: swift5),

@@ -5,6 +5,7 @@ import Yams
 ///
 /// ```yaml
 /// description: Levels of a file, at 16 kHz
+/// plugins: [../Plugins/build/libmy-stages.so]   # optional: stage plugins, relative to this file
 /// chain:                      # a linear chain: each stage takes the previous one's output
 ///   - file-source
 ///   - resample: {rate: 16000}
@@ -48,8 +49,9 @@ public enum GraphFileParser {
             case "description": spec.description = value.string
             case "chain": spec.stages += reader.chain(value)
             case "stages": spec.stages += reader.stages(value)
+            case "plugins": spec.plugins += reader.plugins(value)
             default:
-                reader.report("unknown key '\(key.string ?? "?")' (expected description, chain, stages)", at: key)
+                reader.report("unknown key '\(key.string ?? "?")' (expected description, plugins, chain, stages)", at: key)
             }
         }
         if spec.stages.isEmpty && reader.diagnostics.isEmpty {
@@ -84,6 +86,21 @@ public enum GraphFileParser {
                 return Diagnostic("invalid YAML: \(detail)\(problem)", at: location(mark))
             default:
                 return Diagnostic("invalid YAML: \(error)", at: location(nil))
+            }
+        }
+
+        /// `plugins:` — a list of plugin libraries or folders, relative to the graph file.
+        mutating func plugins(_ node: Node) -> [WrittenPlugin] {
+            guard case .sequence(let items) = node else {
+                report("`plugins` is a list of plugin libraries or folders", at: node)
+                return []
+            }
+            return items.compactMap { item in
+                guard let path = item.string, !path.isEmpty else {
+                    report("a plugin is the path of a library or a folder", at: item)
+                    return nil
+                }
+                return WrittenPlugin(path: path, location: location(item.mark))
             }
         }
 

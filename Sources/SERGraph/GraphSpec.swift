@@ -6,11 +6,14 @@ public struct GraphSpec: Sendable {
     public var description: String?
     /// Stages in the order they were written.
     public var stages: [StageSpec]
+    /// Plugin libraries or folders of them the graph needs, as written (relative to the file).
+    public var plugins: [WrittenPlugin]
 
-    public init(file: String, description: String? = nil, stages: [StageSpec] = []) {
+    public init(file: String, description: String? = nil, stages: [StageSpec] = [], plugins: [WrittenPlugin] = []) {
         self.file = file
         self.description = description
         self.stages = stages
+        self.plugins = plugins
     }
 }
 
@@ -33,6 +36,17 @@ public struct StageSpec: Sendable {
         self.inputs = inputs
         self.location = location
         self.typeLocation = typeLocation ?? location
+    }
+}
+
+/// A plugin library, or a folder of them, named in a graph file.
+public struct WrittenPlugin: Sendable {
+    public var path: String
+    public var location: SourceLocation
+
+    public init(path: String, location: SourceLocation) {
+        self.path = path
+        self.location = location
     }
 }
 

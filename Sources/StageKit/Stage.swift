@@ -20,6 +20,9 @@ public protocol Processor: AnyObject {
 
     /// Emits what is still held at the end of the stream (partial windows, filter tails).
     func finish(output: Output) throws
+
+    /// Changes parameter `name` to `value` (as written in a graph file) while blocks flow.
+    func control(_ name: String, value: String) throws
 }
 
 extension Processor {
@@ -28,6 +31,11 @@ extension Processor {
 
     /// Nothing is held back.
     public func finish(output: Output) throws {}
+
+    /// Parameters are fixed once the stage is made.
+    public func control(_ name: String, value: String) throws {
+        throw StageError.failed("parameter '\(name)' cannot change while the stage runs")
+    }
 }
 
 /// A processor with no inputs that produces a stream (a file, a signal generator, a sound card).

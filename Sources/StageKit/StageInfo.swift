@@ -39,6 +39,11 @@ public struct PortSpec: Sendable {
 
     /// Declares a port that takes or produces one of `kinds`.
     public init(_ name: String, _ kinds: StreamKind..., doc: String) {
+        self.init(name, kinds: kinds, doc: doc)
+    }
+
+    /// Declares a port that takes or produces any of `kinds`.
+    public init(_ name: String, kinds: [StreamKind], doc: String) {
         precondition(!kinds.isEmpty, "a port takes at least one kind of stream")
         self.name = name
         self.kinds = kinds

@@ -1,3 +1,4 @@
+import AudioFiles
 import StageKit
 
 /// Runs one stage outside a graph, for tests: agree its formats, push blocks in, read what
@@ -43,6 +44,22 @@ public final class StageHarness {
     @discardableResult
     public func finish() throws -> [Block] {
         try collect { try processor.finish(output: output) }.map(\.block)
+    }
+
+    /// Pushes an audio file through the stage in blocks of `blockFrames` (all channels,
+    /// interleaved, stream time from 0), then ends the stream.
+    /// - Returns: every block the stage emitted.
+    public func push(file path: String, blockFrames: Int = 4096) throws -> [Block] {
+        let reader = try AudioFileReader(path: path)
+        defer { reader.close() }
+        var emitted: [Block] = []
+        var time: Int64 = 0
+        while case let samples = try reader.read(frames: blockFrames), !samples.isEmpty {
+            let block = Block(time: time, width: reader.channels, values: samples)
+            time += Int64(block.rows)
+            emitted += try push(block)
+        }
+        return emitted + (try finish())
     }
 
     /// Runs a source to its end, then finishes it.

@@ -3,15 +3,21 @@ import LiveAudio
 import SERGraph
 import Stages
 
-/// The registry every command uses: the built-in stages, their JACK stages on `jack`.
-func makeRegistry(jack: JackSession = JackSession()) -> StageRegistry {
-    StageRegistry(BuiltinStages.all(jack: jack))
+/// The registry every command uses: the built-in stages (their JACK stages on `jack`), then
+/// the plugins in $SERGRAPH_PLUGIN_PATH (colon-separated libraries or folders) and `plugins`.
+/// A plugin that does not load is reported and left out; the others stay usable.
+func makeRegistry(jack: JackSession = JackSession(), plugins: [String] = []) -> StageRegistry {
+    var registry = StageRegistry(BuiltinStages.all(jack: jack))
+    let searchPath = ProcessInfo.processInfo.environment["SERGRAPH_PLUGIN_PATH"]?.split(separator: ":").map(String.init) ?? []
+    for problem in registry.loadPlugins(searchPath + plugins) {
+        printError("warning: plugin left out: \(problem)")
+    }
+    return registry
 }
 
-/// Reads and validates a graph given as a file path or as a one-line chain.
+/// Reads and validates a graph given as a file path or as a one-line chain, with its plugins.
 func loadGraph(_ argument: String, registry: StageRegistry) throws -> ValidatedGraph {
-    let spec = ChainParser.isChain(argument) ? try ChainParser.parse(argument) : try GraphFileParser.parse(file: argument)
-    return try GraphValidator(registry: registry).validate(spec)
+    try GraphLoader(registry: registry).load(argument)
 }
 
 /// Writes `text` to standard error.

@@ -9,10 +9,13 @@ struct Stages: ParsableCommand {
     @Argument(help: "A stage type to show in detail.")
     var name: String?
 
+    @Option(name: .customLong("plugin"), help: "A plugin library, or a folder of them, to load too (repeatable).")
+    var plugins: [String] = []
+
     func run() throws {
-        let registry = makeRegistry()
+        let registry = makeRegistry(plugins: plugins)
         guard let name else {
-            for factory in registry.all { print(summaryLine(factory.info)) }
+            for factory in registry.all { print(summaryLine(factory)) }
             print("\n`sergraph stages NAME` shows a stage's ports and parameters.")
             return
         }
@@ -24,12 +27,14 @@ struct Stages: ParsableCommand {
         print(detail(factory))
     }
 
-    private func summaryLine(_ info: StageInfo) -> String {
+    private func summaryLine(_ factory: StageFactory) -> String {
+        let info = factory.info
+        let origin = factory.origin == "built-in" ? "" : "  [plugin: \(factory.origin)]"
         let ports = info.inputs.map { "\($0.kinds.map(\.rawValue).joined(separator: "|"))" }.joined(separator: ",")
         let outputs = info.outputs.map { $0.kinds[0].rawValue }.joined(separator: ",")
         let signature = "\(ports.isEmpty ? "·" : ports) → \(outputs.isEmpty ? "·" : outputs)"
         return info.name.padding(toLength: 18, withPad: " ", startingAt: 0)
-            + signature.padding(toLength: 20, withPad: " ", startingAt: 0) + info.summary
+            + signature.padding(toLength: 20, withPad: " ", startingAt: 0) + info.summary + origin
     }
 
     private func detail(_ factory: StageFactory) -> String {
