@@ -13,11 +13,12 @@ import TestSupport
 extension JackTests {
 @Suite struct LiveGraphTests {
     /// Runs `yaml` on `server` for `seconds`, in a worker thread, as `sergraph run` does.
-    func runLive(_ yaml: String, server: JackServer, seconds: Double, output: String = "/tmp",
+    func runLive(_ yaml: String, server: JackServer, seconds: Double, output: String = "/tmp", plugins: [String] = [],
                  whileRunning: (JackSession) throws -> Void = { _ in }) throws -> (RunStatistics, LiveStatistics) {
         let session = JackSession(options: .init(clientName: "sergraph", server: server.name))
         defer { session.close() }
-        let registry = StageRegistry(BuiltinStages.all(jack: session) + [StageFactory(SlowStage.self, origin: "test")])
+        var registry = StageRegistry(BuiltinStages.all(jack: session) + [StageFactory(SlowStage.self, origin: "test")])
+        for plugin in plugins { try registry.register(PluginLoader.load(plugin)) }
         let graph = try GraphValidator(registry: registry)
             .validate(GraphFileParser.parse(yaml: yaml, file: "live.yaml"))
         let pipeline = try Pipeline(graph: graph, bindings: RunBindings(outputDirectory: output, stem: "live"))
@@ -127,6 +128,31 @@ extension JackTests {
         let times = try String(contentsOfFile: folder.file("live.jsonl"), encoding: .utf8).split(separator: "\n")
             .compactMap { (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["time"] as? Double }
         #expect((times.last ?? 0) > 1.5, "stream time fell behind real time")
+    }
+
+    /// A plugin stage (the example DC blocker, through the C ABI) in a live graph.
+    @Test func pluginStageRunsLive() throws {
+        let server = try JackServer()
+        let library = URL(fileURLWithPath: sergraphExecutable).deletingLastPathComponent().appendingPathComponent("libDCBlocker.so").path
+        try untilClean {
+            let tester = try SignalClient(server: server.name, signal: .sine(frequency: 1000, amplitude: 0.5))
+            defer { tester.close() }
+            let folder = try TemporaryFolder("live-plugin")
+            let (_, live) = try runLive("""
+                chain:
+                  - jack-capture: {connect: "tester:out"}
+                  - dc-blocker: {cutoff: 10}
+                  - level: {window: 0.1}
+                  - jsonl-sink: {path: "{stem}.jsonl"}
+                """, server: server, seconds: 1, output: folder.path, plugins: [library])
+            guard live.xruns == 0 else { return live.xruns }
+            let levels = try String(contentsOfFile: folder.file("live.jsonl"), encoding: .utf8).split(separator: "\n")
+                .compactMap { (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["rms_db"] as? Double }
+            #expect(levels.count >= 8)
+            // After the first window: a 1 kHz sine of peak 0.5, nearly untouched by a 10 Hz high-pass.
+            #expect(levels.dropFirst(2).dropLast().allSatisfy { abs($0 - decibels(0.5 / 2.0.squareRoot())) < 0.05 }, "\(levels)")
+            return 0
+        }
     }
 
     /// A graph whose playback gets another rate than the server's is refused before it runs.

@@ -26,7 +26,15 @@ public struct CommandResult {
 /// Runs `executable` (a path, or a name looked up on PATH) with `arguments` and waits for it.
 @discardableResult
 public func runCommand(_ executable: String, _ arguments: [String], in directory: String? = nil) throws -> CommandResult {
+    try runCommandWithEnvironment([:], executable, arguments, in: directory)
+}
+
+/// Runs `executable` as `runCommand` does, with `environment` added to this process's.
+@discardableResult
+public func runCommandWithEnvironment(_ environment: [String: String], _ executable: String, _ arguments: [String],
+                                      in directory: String? = nil) throws -> CommandResult {
     let process = Process()
+    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
     process.executableURL = URL(fileURLWithPath: executable.contains("/") ? executable : "/usr/bin/env")
     process.arguments = executable.contains("/") ? arguments : [executable] + arguments
     if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
