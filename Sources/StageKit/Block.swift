@@ -59,8 +59,12 @@ public struct Event: Sendable, Equatable {
 
     /// One named value of an event.
     public struct Field: Sendable, Equatable {
+        /// The field's name, e.g. `rms_db`.
         public var key: String
+        /// Its value.
         public var value: EventValue
+
+        /// A field called `key` holding `value`.
         public init(_ key: String, _ value: EventValue) {
             self.key = key
             self.value = value
@@ -80,6 +84,7 @@ public enum EventValue: Sendable, Equatable, CustomStringConvertible {
         return nil
     }
 
+    /// The value as text (how CSV writes it).
     public var description: String {
         switch self {
         case .number(let value): return String(value)

@@ -4,6 +4,7 @@ import Foundation
 /// that pointers handed across the plugin ABI stay valid for the call (or, for a plugin's
 /// descriptor, for as long as the library is loaded).
 public final class CArena {
+    /// An empty arena.
     public init() {}
 
     private var allocations: [UnsafeMutableRawPointer] = []

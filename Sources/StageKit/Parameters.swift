@@ -16,6 +16,7 @@ public enum ParameterType: Sendable, Equatable, CustomStringConvertible {
     /// stands for the input's name (its path below the input folder, without extension).
     case outputPath
 
+    /// The type as `sergraph stages` shows it.
     public var description: String {
         switch self {
         case .integer: return "integer"
@@ -36,6 +37,7 @@ public enum ParameterValue: Sendable, Hashable, CustomStringConvertible {
     case text(String)
     case flag(Bool)
 
+    /// The value as a graph file writes it.
     public var description: String {
         switch self {
         case .integer(let value): return String(value)
@@ -133,7 +135,10 @@ public struct ParameterSpec: Sendable {
 
 /// What is wrong with a parameter value.
 public struct ParameterError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The problem, worded to follow the parameter's name ("expects a number, got 'x'").
     public var description: String
+
+    /// An error saying `description`.
     public init(_ description: String) { self.description = description }
 }
 

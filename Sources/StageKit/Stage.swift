@@ -102,6 +102,7 @@ public enum StageError: Error, Sendable, CustomStringConvertible {
     /// Anything else.
     case failed(String)
 
+    /// The failure as a user reads it, naming the port or file.
     public var description: String {
         switch self {
         case .format(let port, let message): return "port '\(port)': \(message)"

@@ -11,6 +11,7 @@ public enum StreamKind: String, Sendable, CaseIterable, CustomStringConvertible 
     /// Timestamped decisions, measurements and state changes.
     case event
 
+    /// The kind's name in port declarations and messages.
     public var description: String { rawValue }
 }
 
@@ -71,6 +72,7 @@ public struct StreamFormat: Hashable, Sendable, CustomStringConvertible {
     /// Audio channels (the row width of an audio stream).
     public var channels: Int { width }
 
+    /// The format as messages show it, e.g. `audio(16000 Hz, 1 ch)`.
     public var description: String {
         let rate = sampleRate.formatted
         switch kind {
