@@ -27,6 +27,7 @@ let package = Package(
         .systemLibrary(name: "CSndFile", pkgConfig: "sndfile", providers: [.apt(["libsndfile1-dev"])]),
         .systemLibrary(name: "CSoxr", pkgConfig: "soxr", providers: [.apt(["libsoxr-dev"])]),
         .systemLibrary(name: "CJack", pkgConfig: "jack", providers: [.apt(["libjack-jackd2-dev"])]),
+        .systemLibrary(name: "CFFTW", pkgConfig: "fftw3f", providers: [.apt(["libfftw3-dev"])]),
         // A thread-local "in real-time code" flag and a monotonic clock: C, because Swift has no
         // thread-local storage of its own.
         .target(name: "CRealtime"),
@@ -37,18 +38,20 @@ let package = Package(
         // Foundation and the ABI header only.
         .target(name: "StageKit", dependencies: ["CStagePlugin"], swiftSettings: swift5),
         // Signal processing kernels.
-        .target(name: "DSP", dependencies: ["CSoxr"], swiftSettings: swift5),
+        .target(name: "DSP", dependencies: ["CSoxr", "CFFTW"], swiftSettings: swift5),
         // Audio file reading and writing through libsndfile.
         .target(name: "AudioFiles", dependencies: ["CSndFile"], swiftSettings: swift5),
         // The JACK host: client, lock-free rings, the real-time process callback.
         .target(name: "LiveAudio", dependencies: ["CJack", "CRealtime", .product(name: "Atomics", package: "swift-atomics")],
                 swiftSettings: swift5),
+        // NumPy .npy arrays: feature files out, golden vectors in.
+        .target(name: "ArrayFiles", swiftSettings: swift5),
         // The engine: graph files, validation, scheduling, batch processing.
         .target(name: "SERGraph", dependencies: ["StageKit", "CStagePlugin", "Yams"], swiftSettings: swift5),
         // A harness that runs one stage outside a graph, for stage tests (ours and plugin authors').
         .target(name: "StageTesting", dependencies: ["StageKit", "AudioFiles"], swiftSettings: swift5),
         // Built-in stages.
-        .target(name: "Stages", dependencies: ["StageKit", "DSP", "AudioFiles", "LiveAudio"], swiftSettings: swift5),
+        .target(name: "Stages", dependencies: ["StageKit", "DSP", "AudioFiles", "ArrayFiles", "LiveAudio"], swiftSettings: swift5),
         // The command-line tool.
         .executableTarget(
             name: "sergraph",
@@ -72,7 +75,7 @@ let package = Package(
         .testTarget(name: "DSPTests", dependencies: ["DSP", "AudioFiles", "TestSupport"], swiftSettings: swift5),
         .testTarget(name: "AudioFilesTests", dependencies: ["AudioFiles", "TestSupport"], swiftSettings: swift5),
         .testTarget(name: "SERGraphTests", dependencies: ["SERGraph", "Stages", "TestSupport"], swiftSettings: swift5),
-        .testTarget(name: "StagesTests", dependencies: ["SERGraph", "Stages", "StageTesting", "AudioFiles", "TestSupport"],
+        .testTarget(name: "StagesTests", dependencies: ["SERGraph", "Stages", "StageTesting", "AudioFiles", "ArrayFiles", "DSP", "TestSupport"],
                     swiftSettings: swift5),
         .testTarget(name: "CLITests", dependencies: ["AudioFiles", "TestSupport"], swiftSettings: swift5),
     ]

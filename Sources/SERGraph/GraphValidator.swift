@@ -150,9 +150,9 @@ public struct GraphValidator: Sendable {
                 }
                 outputIndex = 0
             }
-            let produced = outputs[outputIndex].kinds[0]
-            guard inputs[inputIndex].kinds.contains(produced) else {
-                report("takes \(inputs[inputIndex].kinds.map(\.rawValue).joined(separator: " or ")), but '\(source.name).\(outputs[outputIndex].name)' produces \(produced)",
+            let produced = outputs[outputIndex].kinds
+            guard !Set(inputs[inputIndex].kinds).isDisjoint(with: produced) else {
+                report("takes \(inputs[inputIndex].kinds.map(\.rawValue).joined(separator: " or ")), but '\(source.name).\(outputs[outputIndex].name)' produces \(produced.map(\.rawValue).joined(separator: " or "))",
                        port: portName)
                 continue
             }

@@ -1,0 +1,96 @@
+import Foundation
+
+/// A problem with a .npy file, naming it.
+public struct NpyError: Error, Sendable, CustomStringConvertible {
+    public var path: String
+    public var reason: String
+    public var description: String { "\(path): \(reason)" }
+}
+
+/// Writes a two-dimensional float32 NumPy array (.npy, format 1.0) row by row; the row count
+/// goes into the header when the file is closed.
+public final class NpyWriter {
+    public let path: String
+    public let columns: Int
+    private let handle: FileHandle
+    private var rows = 0
+    /// Header bytes, fixed so that rewriting the shape never moves the data.
+    private static let headerLength = 128
+
+    /// Creates (or replaces) `path` for rows of `columns` values.
+    public init(path: String, columns: Int) throws {
+        guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
+            throw NpyError(path: path, reason: "cannot create the file")
+        }
+        self.path = path
+        self.columns = columns
+        self.handle = handle
+        try handle.write(contentsOf: Self.header(rows: 0, columns: columns))
+    }
+
+    /// Appends rows (row-major, a multiple of `columns` values).
+    public func append(_ values: [Float]) throws {
+        precondition(values.count % max(columns, 1) == 0)
+        try handle.write(contentsOf: values.withUnsafeBufferPointer { Data(buffer: $0) })
+        rows += columns > 0 ? values.count / columns : 0
+    }
+
+    /// Writes the final shape and closes the file.
+    public func close() throws {
+        try handle.seek(toOffset: 0)
+        try handle.write(contentsOf: Self.header(rows: rows, columns: columns))
+        try handle.close()
+    }
+
+    private static func header(rows: Int, columns: Int) -> Data {
+        var text = "{'descr': '<f4', 'fortran_order': False, 'shape': (\(rows), \(columns)), }"
+        text += String(repeating: " ", count: headerLength - 10 - text.utf8.count - 1) + "\n"
+        var data = Data([0x93] + Array("NUMPY".utf8) + [1, 0])
+        data.append(contentsOf: [UInt8(text.utf8.count & 0xFF), UInt8(text.utf8.count >> 8)])
+        data.append(contentsOf: Array(text.utf8))
+        return data
+    }
+}
+
+/// A two-dimensional float32 array read from a .npy file (little-endian, C order; a
+/// one-dimensional array reads as one column).
+public struct NpyArray: Sendable {
+    public var rows: Int
+    public var columns: Int
+    /// Row-major values.
+    public var values: [Float]
+
+    /// Row `index`.
+    public subscript(row index: Int) -> ArraySlice<Float> {
+        values[(index * columns)..<((index + 1) * columns)]
+    }
+
+    /// Reads `path`.
+    /// - Throws: `NpyError` for a file that is not a little-endian float32 C-order array.
+    public init(path: String) throws {
+        guard let data = FileManager.default.contents(atPath: path) else { throw NpyError(path: path, reason: "cannot read the file") }
+        let bytes = [UInt8](data)
+        guard bytes.count > 10, bytes[0] == 0x93, Array(bytes[1...5]) == Array("NUMPY".utf8) else {
+            throw NpyError(path: path, reason: "not a .npy file")
+        }
+        let major = bytes[6]
+        let headerStart = major == 1 ? 10 : 12
+        let headerLength = major == 1 ? Int(bytes[8]) | Int(bytes[9]) << 8
+            : Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24
+        let header = String(decoding: bytes[headerStart..<(headerStart + headerLength)], as: UTF8.self)
+        guard header.contains("'descr': '<f4'"), header.contains("'fortran_order': False") else {
+            throw NpyError(path: path, reason: "expected little-endian float32 in C order, found \(header)")
+        }
+        guard let open = header.range(of: "'shape': ("), let close = header[open.upperBound...].firstIndex(of: ")") else {
+            throw NpyError(path: path, reason: "no shape in the header")
+        }
+        let shape = header[open.upperBound..<close].split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        rows = shape.first ?? 1
+        columns = shape.count > 1 ? shape[1] : 1
+        let payload = bytes[(headerStart + headerLength)...]
+        guard payload.count == rows * columns * 4 else {
+            throw NpyError(path: path, reason: "holds \(payload.count) bytes of data for a \(rows)×\(columns) array")
+        }
+        values = payload.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+    }
+}

@@ -1,0 +1,131 @@
+import Foundation
+import StageKit
+
+/// Turns a stream of class posteriors into stable decisions: smooths them (moving average,
+/// median or majority vote over recent windows), then switches label only with hysteresis
+/// (a minimum margin over the current label, held for a minimum dwell time), emitting
+/// `changed` events with from, to and confidence.
+public final class Smoother: Stage {
+    public static let info = StageInfo(
+        name: "smoother",
+        summary: "Smooths posteriors (ema, median or majority over N windows) and emits `changed` events with hysteresis.",
+        inputs: [PortSpec("in", .posterior, doc: "class probabilities per decision window")],
+        outputs: [
+            PortSpec("events", .event, doc: "`changed` (from, to, confidence) and, with every: true, `decision` per window"),
+            PortSpec("smoothed", .posterior, doc: "the smoothed probabilities"),
+        ],
+        parameters: [
+            ParameterSpec("method", .choice(["ema", "median", "majority"]), default: .text("ema"), doc: "how windows are combined"),
+            ParameterSpec("alpha", .number, default: .number(0.3), range: 0.001...1, doc: "ema weight of the newest window"),
+            ParameterSpec("windows", .integer, default: .integer(5), range: 1...1000, doc: "median and majority: windows combined"),
+            ParameterSpec("margin", .number, default: .number(0.1), range: 0...1,
+                          doc: "a new label must beat the current one by this much"),
+            ParameterSpec("dwell", .number, default: .number(1), range: 0...3600, unit: "s",
+                          doc: "and keep winning for this long before the decision changes"),
+            ParameterSpec("every", .flag, default: .flag(false), doc: "also emit a `decision` event for every window"),
+        ])
+
+    private let method: String
+    private let alpha: Double
+    private let windows: Int
+    private let margin: Double
+    private let dwellSeconds: Double
+    private let every: Bool
+    private var labels: [String] = []
+    private var sampleRate = 1.0
+    private var hop = 1
+    private var recent: [[Double]] = []
+    private var average: [Double]?
+    /// The decision in force, and a challenger with the time it started winning.
+    private var current: Int?
+    private var challenger: (label: Int, since: Int64)?
+
+    public init(parameters: Parameters, context: StageContext) throws {
+        method = parameters.text("method")
+        alpha = parameters.number("alpha")
+        windows = parameters.integer("windows")
+        margin = parameters.number("margin")
+        dwellSeconds = parameters.number("dwell")
+        every = parameters.flag("every")
+    }
+
+    public func prepare(inputs: [StreamFormat]) throws -> [StreamFormat] {
+        labels = inputs[0].labels
+        guard labels.count >= 2 else {
+            throw StageError.format(port: "in", message: "needs posteriors over at least two labels, got \(inputs[0])")
+        }
+        sampleRate = inputs[0].sampleRate
+        hop = inputs[0].hop
+        return [.event(sampleRate: sampleRate, fields: ["from", "to", "confidence"]), inputs[0]]
+    }
+
+    public func process(_ block: Block, port: Int, output: Output) throws {
+        var events: [Event] = []
+        var smoothed: [Float] = []
+        for row in 0..<block.rows {
+            let time = block.time + Int64(row * hop)
+            let probabilities = block.values[(row * labels.count)..<((row + 1) * labels.count)].map(Double.init)
+            let combined = smooth(probabilities)
+            smoothed += combined.map(Float.init)
+            if let change = decide(combined, at: time) { events.append(change) }
+            if every, let current {
+                events.append(Event(time: time, duration: Int64(hop), name: "decision",
+                                    fields: [.init("label", .text(labels[current])), .init("confidence", .number(combined[current]))]))
+            }
+        }
+        if !events.isEmpty { try output.emit(Block(events: events), port: 0) }
+        try output.emit(Block(time: block.time, width: labels.count, values: smoothed), port: 1)
+    }
+
+    /// Combines the newest window with the recent ones.
+    private func smooth(_ probabilities: [Double]) -> [Double] {
+        switch method {
+        case "ema":
+            let next = average.map { zip($0, probabilities).map { (1 - alpha) * $0 + alpha * $1 } } ?? probabilities
+            average = next
+            return next
+        case "median":
+            remember(probabilities)
+            return labels.indices.map { label in
+                let sorted = recent.map { $0[label] }.sorted()
+                return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+            }
+        default:  // majority: the share of recent windows each label won
+            remember(probabilities)
+            var votes = [Double](repeating: 0, count: labels.count)
+            for window in recent { votes[argmax(window)] += 1 / Double(recent.count) }
+            return votes
+        }
+    }
+
+    private func remember(_ probabilities: [Double]) {
+        recent.append(probabilities)
+        if recent.count > windows { recent.removeFirst() }
+    }
+
+    /// Applies hysteresis; returns a `changed` event when the decision changes.
+    private func decide(_ probabilities: [Double], at time: Int64) -> Event? {
+        let best = argmax(probabilities)
+        guard let held = current else {
+            current = best
+            return Event(time: time, name: "changed", fields: [
+                .init("from", .text("")), .init("to", .text(labels[best])), .init("confidence", .number(probabilities[best])),
+            ])
+        }
+        guard best != held, probabilities[best] - probabilities[held] >= margin else {
+            challenger = nil
+            return nil
+        }
+        if challenger?.label != best { challenger = (best, time) }
+        guard Double(time - challenger!.since) / sampleRate >= dwellSeconds else { return nil }
+        current = best
+        challenger = nil
+        return Event(time: time, name: "changed", fields: [
+            .init("from", .text(labels[held])), .init("to", .text(labels[best])), .init("confidence", .number(probabilities[best])),
+        ])
+    }
+
+    private func argmax(_ values: [Double]) -> Int {
+        values.indices.max { values[$0] < values[$1] }!
+    }
+}

@@ -1,0 +1,74 @@
+import DSP
+import StageKit
+
+/// The work behind `logmel` and `mfcc`: log-mel frames from mono audio, optionally turned
+/// into cepstra, then deltas and normalisation; frames leave as rows with their stream time.
+final class SpectralFeatureExtractor {
+    /// Name of the features in the stream format.
+    let name: String
+    private let parameters: Parameters
+    /// Cepstral coefficients and lifter, for MFCC; nil for log-mel.
+    private let cepstral: (coefficients: Int, lifter: Int)?
+    private var analyzer: LogMelAnalyzer?
+    private var cepstrum: Cepstrum?
+    private var frames: FeatureFrames?
+    private var framesPerSecond = 100.0
+    private var expected: Int64?
+
+    init(name: String, parameters: Parameters, cepstral: (coefficients: Int, lifter: Int)?) {
+        self.name = name
+        self.parameters = parameters
+        self.cepstral = cepstral
+    }
+
+    func prepare(inputs: [StreamFormat]) throws -> [StreamFormat] {
+        try inputs[0].require(channels: 1, port: "in")
+        let settings = try SpectralFeatureParameters.logMel(parameters, sampleRate: inputs[0].sampleRate)
+        if let cepstral, cepstral.coefficients > settings.filters {
+            throw StageError.format(port: "in", message: "\(cepstral.coefficients) coefficients need at least as many mel filters (mels: \(settings.filters))")
+        }
+        analyzer = LogMelAnalyzer(settings: settings, sampleRate: inputs[0].sampleRate)
+        cepstrum = cepstral.map { Cepstrum(inputs: settings.filters, coefficients: $0.coefficients, lifter: $0.lifter) }
+        framesPerSecond = inputs[0].sampleRate / Double(settings.hop)
+        let dimension = cepstral?.coefficients ?? settings.filters
+        frames = FeatureFrames(dimension: dimension, parameters: parameters, framesPerSecond: framesPerSecond)
+        return [.features(name, dimension: frames!.width, hop: settings.hop, sampleRate: inputs[0].sampleRate)]
+    }
+
+    func process(_ block: Block, output: Output) throws {
+        guard let analyzer else { return }
+        if block.time != expected {
+            if expected != nil { try finish(output: output) }
+            analyzer.restart(at: block.time)
+            frames = FeatureFrames(dimension: cepstral?.coefficients ?? analyzer.settings.filters, parameters: parameters,
+                                   framesPerSecond: framesPerSecond)
+        }
+        expected = block.time + Int64(block.rows)
+        var complete: [(time: Int64, columns: [Float])] = []
+        block.values.withUnsafeBufferPointer { samples in
+            analyzer.push(samples) { logMel, time in
+                complete += frames!.push(transform(logMel), at: time)
+            }
+        }
+        try emit(complete, output: output)
+    }
+
+    func finish(output: Output) throws {
+        try emit(frames?.finish() ?? [], output: output)
+    }
+
+    private func transform(_ logMel: [Float]) -> [Float] {
+        guard let cepstrum else { return logMel }
+        var coefficients = [Float](repeating: 0, count: cepstrum.coefficients)
+        logMel.withUnsafeBufferPointer { input in
+            coefficients.withUnsafeMutableBufferPointer { cepstrum.apply(input, into: $0) }
+        }
+        return coefficients
+    }
+
+    /// Emits consecutive frames as one block each run of evenly spaced times.
+    private func emit(_ complete: [(time: Int64, columns: [Float])], output: Output) throws {
+        guard let first = complete.first, let width = frames?.width else { return }
+        try output.emit(Block(time: first.time, width: width, values: complete.flatMap(\.columns)))
+    }
+}
