@@ -28,6 +28,7 @@ let package = Package(
         .systemLibrary(name: "CSoxr", pkgConfig: "soxr", providers: [.apt(["libsoxr-dev"])]),
         .systemLibrary(name: "CJack", pkgConfig: "jack", providers: [.apt(["libjack-jackd2-dev"])]),
         .systemLibrary(name: "CFFTW", pkgConfig: "fftw3f", providers: [.apt(["libfftw3-dev"])]),
+        .systemLibrary(name: "CLiblo", pkgConfig: "liblo", providers: [.apt(["liblo-dev"])]),
         // A thread-local "in real-time code" flag and a monotonic clock: C, because Swift has no
         // thread-local storage of its own.
         .target(name: "CRealtime"),
@@ -51,7 +52,7 @@ let package = Package(
         // A harness that runs one stage outside a graph, for stage tests (ours and plugin authors').
         .target(name: "StageTesting", dependencies: ["StageKit", "AudioFiles"], swiftSettings: swift5),
         // Built-in stages.
-        .target(name: "Stages", dependencies: ["StageKit", "DSP", "AudioFiles", "ArrayFiles", "LiveAudio"], swiftSettings: swift5),
+        .target(name: "Stages", dependencies: ["StageKit", "DSP", "AudioFiles", "ArrayFiles", "LiveAudio", "CLiblo"], swiftSettings: swift5),
         // The command-line tool.
         .executableTarget(
             name: "sergraph",

@@ -50,9 +50,10 @@ public struct VoiceActivityDetector: Sendable {
     }
 
     /// Takes one frame's level (dBFS, from its RMS) and spectral flatness.
-    /// - Returns: whether the frame is in speech, and how many frames before it the current
-    ///   segment began when this frame opened one (the onset run).
-    public mutating func decide(level: Double, flatness: Double) -> (speech: Bool, openedFramesAgo: Int?) {
+    /// - Returns: whether the frame is in speech (hangover included), whether it sounds like
+    ///   speech itself, and how many frames before it the current segment began when this
+    ///   frame opened one (the onset run).
+    public mutating func decide(level: Double, flatness: Double) -> (speech: Bool, voiced: Bool, openedFramesAgo: Int?) {
         let noise = floor ?? level
         let loud = level > settings.minimumLevel && level > noise + settings.threshold
         let voiced = loud && (flatness < settings.maximumFlatness || level > noise + 2 * settings.threshold)
@@ -63,7 +64,7 @@ public struct VoiceActivityDetector: Sendable {
             quiet = 0
             if !inSpeech && run >= settings.onsetFrames {
                 inSpeech = true
-                return (true, run - 1)
+                return (true, true, run - 1)
             }
         } else {
             run = 0
@@ -72,7 +73,7 @@ public struct VoiceActivityDetector: Sendable {
                 if quiet > settings.hangoverFrames { inSpeech = false }
             }
         }
-        return (inSpeech, nil)
+        return (inSpeech, voiced, nil)
     }
 
     /// Spectral flatness of a power spectrum: geometric over arithmetic mean (bins 1 and up).

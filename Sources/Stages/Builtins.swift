@@ -18,6 +18,7 @@ public enum BuiltinStages {
             StageFactory(VoiceActivity.self),
             StageFactory(SpeechGate.self),
             StageFactory(Smoother.self),
+            StageFactory(OSCSink.self),
             StageFactory(AudioFileSink.self),
             StageFactory(JSONLinesSink.self),
             StageFactory(CSVSink.self),

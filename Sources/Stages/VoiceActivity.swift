@@ -10,7 +10,7 @@ public final class VoiceActivity: Stage {
         inputs: [PortSpec("in", .audio, doc: "mono audio")],
         outputs: [
             PortSpec("activity", .features, doc: "1 for speech, 0 for not, per frame (what speech-gate takes)"),
-            PortSpec("segments", .event, doc: "a `speech` event per segment, when it ends"),
+            PortSpec("segments", .event, doc: "a `speech` event per segment (first to last voiced frame), when it ends"),
         ],
         parameters: [
             ParameterSpec("frame", .number, default: .number(0.025), range: 0.005...1, unit: "s", doc: "analysis window"),
@@ -80,7 +80,7 @@ public final class VoiceActivity: Stage {
                     segments.append(Event(time: start, duration: lastFrameEnd - start, name: "speech"))
                     segmentStart = nil
                 }
-                if decision.speech { lastFrameEnd = time + Int64(frame.count) }
+                if decision.speech && decision.voiced { lastFrameEnd = time + Int64(frame.count) }
                 flags.append(decision.speech ? 1 : 0)
             }
         }

@@ -147,6 +147,12 @@ public final class RunningCommand: @unchecked Sendable {
         return finish(within: seconds)
     }
 
+    /// Sends SIGTERM and waits for the command to end.
+    public func terminate() -> (status: Int32, stdout: String, stderr: String) {
+        kill(process.processIdentifier, SIGTERM)
+        return finish(within: 3)
+    }
+
     /// Waits for the command to end (terminating it after `seconds`, killing it 3 s later).
     public func finish(within seconds: Double = 10) -> (status: Int32, stdout: String, stderr: String) {
         var deadline = Date().addingTimeInterval(seconds)

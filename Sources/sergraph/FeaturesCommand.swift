@@ -1,0 +1,86 @@
+import ArgumentParser
+import AudioFiles
+import Foundation
+import SERGraph
+
+struct Features: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Extract features (logmel, mfcc, prosody, ...) from audio files into NumPy .npy files, without writing a graph.",
+        discussion: """
+            Runs file-source (mixed to mono) → [resample] → KIND → npy-sink for every input, as `process` \
+            does: in parallel, resumable. Each output port of KIND gets its own file: DIR/STEM.KIND.npy \
+            (or DIR/STEM.KIND-PORT.npy for a stage with several outputs). `sergraph stages KIND` lists the \
+            parameters -p takes.
+            """)
+
+    @Argument(help: "The feature stage: logmel, mfcc, prosody, or any stage with numeric outputs.")
+    var kind: String
+
+    @Argument(help: "Audio files, and folders to search recursively.")
+    var inputs: [String]
+
+    @Option(name: .shortAndLong, help: "Folder for the .npy files.")
+    var output: String
+
+    @Option(name: [.customShort("p"), .customLong("param")], help: "A parameter of the stage, NAME=VALUE (repeatable).")
+    var parameters: [String] = []
+
+    @Option(help: "Resample to this rate first (Hz).")
+    var rate: Double?
+
+    @Option(name: .shortAndLong, help: "Files processed at once (default: the number of cores).")
+    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Flag(help: "Extract even when the .npy files exist.")
+    var force = false
+
+    func run() throws {
+        let registry = makeRegistry()
+        let graph: ValidatedGraph
+        let files: [BatchInput]
+        do {
+            graph = try GraphValidator(registry: registry).validate(try spec(registry: registry))
+            files = try collectInputs(inputs, extensions: audioFileExtensions)
+        } catch {
+            printError("\(error)")
+            throw ExitCode(2)
+        }
+        guard !files.isEmpty else {
+            printError("error: no audio files found in \(inputs.joined(separator: ", "))")
+            throw ExitCode(2)
+        }
+        let processor = BatchProcessor(graph: graph, outputDirectory: output, jobs: jobs, force: force)
+        let display = ProgressDisplay(inputs: files, interactive: isatty(STDERR_FILENO) == 1)
+        let outcomes = try processor.run(files, progress: display)
+        display.finish(outcomes)
+        if outcomes.contains(where: { if case .failed = $0 { return true } else { return false } }) {
+            throw ExitCode.failure
+        }
+    }
+
+    /// file-source → [resample] → KIND → one npy-sink per output port.
+    private func spec(registry: StageRegistry) throws -> GraphSpec {
+        let here = SourceLocation(file: ChainParser.file, line: 1, column: 1)
+        func stage(_ name: String, _ type: String, _ parameters: [(String, String)], from: String?, port: String? = nil) -> StageSpec {
+            StageSpec(name: name, type: type, parameters: parameters.map { WrittenParameter(name: $0.0, text: $0.1, location: here) },
+                      inputs: from.map { [WrittenInput(port: nil, fromStage: $0, fromPort: port, location: here)] } ?? [], location: here)
+        }
+        var given: [(String, String)] = []
+        for parameter in parameters {
+            let parts = parameter.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, !parts[0].isEmpty else {
+                throw ValidationError("-p takes NAME=VALUE, got '\(parameter)'")
+            }
+            given.append((parts[0], parts[1]))
+        }
+        var stages = [stage("source", "file-source", [("channel", "mix")], from: nil)]
+        if let rate { stages.append(stage("resample", "resample", [("rate", rate.formatted)], from: "source")) }
+        stages.append(stage(kind, kind, given, from: stages.last!.name))
+        let ports = registry.factory(named: kind)?.info.outputs ?? []
+        for port in ports {
+            let suffix = ports.count == 1 ? kind : "\(kind)-\(port.name)"
+            stages.append(stage("npy-\(port.name)", "npy-sink", [("path", "{stem}.\(suffix).npy")], from: kind, port: port.name))
+        }
+        return GraphSpec(file: ChainParser.file, stages: stages)
+    }
+}
