@@ -78,6 +78,6 @@ let package = Package(
         .testTarget(name: "SERGraphTests", dependencies: ["SERGraph", "Stages", "TestSupport"], swiftSettings: swift5),
         .testTarget(name: "StagesTests", dependencies: ["SERGraph", "Stages", "StageTesting", "AudioFiles", "ArrayFiles", "DSP", "TestSupport"],
                     swiftSettings: swift5),
-        .testTarget(name: "CLITests", dependencies: ["AudioFiles", "TestSupport"], swiftSettings: swift5),
+        .testTarget(name: "CLITests", dependencies: ["AudioFiles", "ArrayFiles", "TestSupport"], swiftSettings: swift5),
     ]
 )

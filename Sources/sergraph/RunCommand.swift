@@ -11,7 +11,9 @@ struct Run: ParsableCommand {
             The graph's jack-capture and jack-playback stages become the ports of one JACK client. The \
             server's rate and period are the graph's; a stage that needs another rate must follow a \
             resample stage. On Ctrl-C or SIGTERM the graph ends its stream, outputs are flushed and a \
-            summary is printed: run time, blocks, xruns, dropped audio, callback time, event delay.
+            summary is printed: run time, blocks, xruns, dropped audio, callback time, event delay. \
+            Everything sergraph says goes to standard error, so standard output carries only what \
+            sinks write to "-" (e.g. `sergraph run g.yaml | jq`).
             """)
 
     @Argument(help: "Graph file (YAML) or one-line chain.")
@@ -82,10 +84,10 @@ struct Run: ParsableCommand {
     private func announce(_ session: JackSession) {
         guard let client = session.client else { return }
         let period = Double(client.periodFrames) / client.sampleRate * 1000
-        print("JACK client '\(client.name)' on server '\(server ?? "default")': \(client.sampleRate.formatted) Hz, "
-              + "\(client.periodFrames) frames per period (\(String(format: "%.2f", period)) ms)")
-        for line in session.portReport() { print("  " + line) }
-        print("running; Ctrl-C stops")
+        printError("JACK client '\(client.name)' on server '\(server ?? "default")': \(client.sampleRate.formatted) Hz, "
+                   + "\(client.periodFrames) frames per period (\(String(format: "%.2f", period)) ms)")
+        for line in session.portReport() { printError("  " + line) }
+        printError("running; Ctrl-C stops")
     }
 
     private func summarize(seconds: Double, blocks: Int, live: LiveStatistics, timings: CallbackTimings.Summary,
@@ -103,7 +105,7 @@ struct Run: ParsableCommand {
             lines.append(String(format: "event delay after the audio that caused it: p50 %.1f ms, p99 %.1f ms, max %.1f ms (%d events)",
                                 delays.p50, delays.p99, delays.max, delays.count))
         }
-        lines.forEach { print($0) }
+        lines.forEach { printError($0) }
     }
 }
 
