@@ -38,10 +38,14 @@ public final class RealFFT: @unchecked Sendable {
         precondition(frame.count == size && spectrum.count >= bins)
         input.update(from: frame.baseAddress!, count: size)
         fftwf_execute(plan)
-        for bin in 0..<bins {
-            let (re, im) = output[bin]
-            let squared = re * re + im * im
-            spectrum[bin] = power == 2 ? squared : (power == 1 ? squared.squareRoot() : pow(squared, power / 2))
+        let complex = UnsafeRawPointer(output).assumingMemoryBound(to: Float.self)
+        if power == 2 {
+            for bin in 0..<bins { spectrum[bin] = complex[2 * bin] * complex[2 * bin] + complex[2 * bin + 1] * complex[2 * bin + 1] }
+        } else {
+            for bin in 0..<bins {
+                let squared = complex[2 * bin] * complex[2 * bin] + complex[2 * bin + 1] * complex[2 * bin + 1]
+                spectrum[bin] = power == 1 ? squared.squareRoot() : pow(squared, power / 2)
+            }
         }
     }
 }

@@ -26,6 +26,7 @@ struct FeatureFrames {
 
     /// Adds a frame computed at `time`; returns the frames now complete.
     mutating func push(_ frame: [Float], at time: Int64) -> [(time: Int64, columns: [Float])] {
+        if deltas.isEmpty && normalizer.mode == .none { return [(time, frame)] }
         waiting.append((time, frame))
         guard !deltas.isEmpty else { return normalize(takeWaiting(count: waiting.count)) }
         let first = deltas[0].push(frame)

@@ -29,17 +29,25 @@ public struct Framer: Sendable {
 
     /// Adds `samples` and calls `frame` with each complete frame and its start time.
     public mutating func push(_ samples: UnsafeBufferPointer<Float>, frame: (UnsafeBufferPointer<Float>, Int64) throws -> Void) rethrows {
-        pending.reserveCapacity(pending.count + samples.count)
-        for sample in samples {
-            pending.append(sample - preemphasis * lastInput)
-            lastInput = sample
+        let start = pending.count
+        pending.append(contentsOf: samples)
+        if preemphasis != 0 {
+            pending.withUnsafeMutableBufferPointer { pending in
+                var previous = lastInput
+                for index in start..<pending.count {
+                    let sample = pending[index]
+                    pending[index] = sample - preemphasis * previous
+                    previous = sample
+                }
+            }
         }
-        var start = 0
-        while pending.count - start >= length {
-            try pending.withUnsafeBufferPointer { try frame(UnsafeBufferPointer(rebasing: $0[start..<(start + length)]), pendingTime) }
-            start += hop
+        lastInput = samples.last ?? lastInput
+        var used = 0
+        while pending.count - used >= length {
+            try pending.withUnsafeBufferPointer { try frame(UnsafeBufferPointer(rebasing: $0[used..<(used + length)]), pendingTime) }
+            used += hop
             pendingTime += Int64(hop)
         }
-        pending.removeFirst(start)
+        pending.removeFirst(used)
     }
 }

@@ -85,18 +85,26 @@ public final class LogMelAnalyzer {
     }
 
     private func analyze(_ samples: UnsafeBufferPointer<Float>) -> [Float] {
-        for index in 0..<settings.fftSize { windowed[index] = samples[index] * window[index] }
+        windowed.withUnsafeMutableBufferPointer { windowed in
+            window.withUnsafeBufferPointer { window in
+                for index in 0..<windowed.count { windowed[index] = samples[index] * window[index] }
+            }
+        }
         windowed.withUnsafeBufferPointer { frame in
             spectrum.withUnsafeMutableBufferPointer { fft.spectrum(of: frame, power: settings.power, into: $0) }
         }
         var energies = [Float](repeating: 0, count: settings.filters)
         spectrum.withUnsafeBufferPointer { spectrum in
-            energies.withUnsafeMutableBufferPointer { filterbank.apply(spectrum, into: $0) }
+            energies.withUnsafeMutableBufferPointer { energies in
+                filterbank.apply(spectrum, into: energies)
+                let floor = settings.floor
+                switch settings.compression {
+                case .db: for index in energies.indices { energies[index] = 10 * log10(max(energies[index], floor)) }
+                case .ln: for index in energies.indices { energies[index] = log(max(energies[index], floor)) }
+                case .none: break
+                }
+            }
         }
-        switch settings.compression {
-        case .db: return energies.map { 10 * log10(max($0, settings.floor)) }
-        case .ln: return energies.map { log(max($0, settings.floor)) }
-        case .none: return energies
-        }
+        return energies
     }
 }

@@ -20,8 +20,11 @@ public struct MelFilterbank: Sendable {
 
     /// Filter weights, one row of `bins` per filter.
     public let weights: [[Float]]
-    /// For each filter, the bins where its weight is non-zero.
+    /// For each filter, the bins where its weight is non-zero, and where those weights start
+    /// in `packed` (every filter's non-zero weights, one after another).
     private let support: [Range<Int>]
+    private let offsets: [Int]
+    private let packed: [Float]
 
     /// Filters for a spectrum of `fftSize`-point frames at `sampleRate`.
     public init(filters: Int, fftSize: Int, sampleRate: Double, minimumFrequency: Double, maximumFrequency: Double,
@@ -47,16 +50,22 @@ public struct MelFilterbank: Sendable {
         }
         self.weights = weights
         self.support = support
+        offsets = support.indices.map { filter in support[..<filter].reduce(0) { $0 + $1.count } }
+        packed = zip(weights, support).flatMap { row, bins in row[bins] }
     }
 
     /// The filter outputs for one spectrum.
     public func apply(_ spectrum: UnsafeBufferPointer<Float>, into output: UnsafeMutableBufferPointer<Float>) {
-        for (filter, bins) in support.enumerated() {
-            var sum: Float = 0
-            weights[filter].withUnsafeBufferPointer { row in
-                for bin in bins { sum += row[bin] * spectrum[bin] }
+        packed.withUnsafeBufferPointer { packed in
+            for (filter, bins) in support.enumerated() {
+                var sum: Float = 0
+                var weight = offsets[filter]
+                for bin in bins {
+                    sum += packed[weight] * spectrum[bin]
+                    weight += 1
+                }
+                output[filter] = sum
             }
-            output[filter] = sum
         }
     }
 
