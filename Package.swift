@@ -29,6 +29,7 @@ let package = Package(
         .systemLibrary(name: "CJack", pkgConfig: "jack", providers: [.apt(["libjack-jackd2-dev"])]),
         .systemLibrary(name: "CFFTW", pkgConfig: "fftw3f", providers: [.apt(["libfftw3-dev"])]),
         .systemLibrary(name: "CLiblo", pkgConfig: "liblo", providers: [.apt(["liblo-dev"])]),
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         // A thread-local "in real-time code" flag and a monotonic clock: C, because Swift has no
         // thread-local storage of its own.
         .target(name: "CRealtime"),
@@ -45,6 +46,8 @@ let package = Package(
         // The JACK host: client, lock-free rings, the real-time process callback.
         .target(name: "LiveAudio", dependencies: ["CJack", "CRealtime", .product(name: "Atomics", package: "swift-atomics")],
                 swiftSettings: swift5),
+        // Tensors on BLAS, safetensors, the wav2vec2 encoder.
+        .target(name: "Neural", dependencies: ["COpenBLAS"], swiftSettings: swift5),
         // NumPy .npy arrays: feature files out, golden vectors in.
         .target(name: "ArrayFiles", swiftSettings: swift5),
         // The engine: graph files, validation, scheduling, batch processing.
@@ -72,6 +75,7 @@ let package = Package(
                                                            "AudioFiles", "CJack", "StageKit"], swiftSettings: swift5),
         .testTarget(name: "PluginTests", dependencies: ["SERGraph", "Stages", "StageTesting", "StageKit", "TestSupport", "AudioFiles"],
                     exclude: ["Fixtures"], swiftSettings: swift5),
+        .testTarget(name: "NeuralTests", dependencies: ["Neural", "ArrayFiles", "TestSupport"], swiftSettings: swift5),
         .testTarget(name: "StageKitTests", dependencies: ["StageKit"], swiftSettings: swift5),
         .testTarget(name: "DSPTests", dependencies: ["DSP", "AudioFiles", "TestSupport"], swiftSettings: swift5),
         .testTarget(name: "AudioFilesTests", dependencies: ["AudioFiles", "TestSupport"], swiftSettings: swift5),

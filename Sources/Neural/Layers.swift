@@ -1,0 +1,176 @@
+import Foundation
+
+/// The operations a wav2vec2-style encoder is made of, on `Tensor`s. Matrix work goes through
+/// `BLAS.gemm`; element loops run over unsafe buffers without allocating per element.
+public enum Layers {
+    /// 1-D convolution of `input` [inChannels, time] with `weight` [outChannels, inChannels/groups,
+    /// kernel], as an unfolding of the input (im2col) followed by one matrix product per group.
+    /// - Returns: [outChannels, outTime], outTime = (time + 2·padding − kernel) / stride + 1.
+    public static func conv1d(_ input: Tensor, weight: Tensor, bias: [Float]?, stride: Int = 1, padding: Int = 0,
+                              groups: Int = 1) -> Tensor {
+        let (inChannels, time) = (input.shape[0], input.shape[1])
+        let (outChannels, groupChannels, kernel) = (weight.shape[0], weight.shape[1], weight.shape[2])
+        precondition(groupChannels * groups == inChannels, "weight \(weight.shape) does not fit \(inChannels) channels in \(groups) groups")
+        let outTime = (time + 2 * padding - kernel) / stride + 1
+        let outPerGroup = outChannels / groups
+        var output = [Float](repeating: 0, count: outChannels * outTime)
+        var columns = [Float](repeating: 0, count: groupChannels * kernel * outTime)
+        input.values.withUnsafeBufferPointer { source in
+            weight.values.withUnsafeBufferPointer { weights in
+                output.withUnsafeMutableBufferPointer { target in
+                    columns.withUnsafeMutableBufferPointer { columns in
+                        for group in 0..<groups {
+                            // columns[(c·kernel + k)·outTime + t] = input[group·gc + c][t·stride + k − padding]
+                            for channel in 0..<groupChannels {
+                                let row = source.baseAddress! + (group * groupChannels + channel) * time
+                                for tap in 0..<kernel {
+                                    let column = columns.baseAddress! + (channel * kernel + tap) * outTime
+                                    for t in 0..<outTime {
+                                        let position = t * stride + tap - padding
+                                        column[t] = position >= 0 && position < time ? row[position] : 0
+                                    }
+                                }
+                            }
+                            BLAS.gemm(weights.baseAddress! + group * outPerGroup * groupChannels * kernel, columns.baseAddress!,
+                                      target.baseAddress! + group * outPerGroup * outTime,
+                                      m: outPerGroup, n: outTime, k: groupChannels * kernel)
+                        }
+                        if let bias {
+                            for channel in 0..<outChannels {
+                                let row = target.baseAddress! + channel * outTime
+                                for t in 0..<outTime { row[t] += bias[channel] }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return Tensor(shape: [outChannels, outTime], values: output)
+    }
+
+    /// x·Wᵀ + b for rows x [rows, in], weight [out, in] (the layout of PyTorch's Linear).
+    public static func linear(_ x: Tensor, weight: Tensor, bias: [Float]?) -> Tensor {
+        let (rows, inputs, outputs) = (x.shape[0], x.shape[1], weight.shape[0])
+        precondition(weight.shape[1] == inputs, "weight \(weight.shape) does not take \(inputs) inputs")
+        var out = [Float](repeating: 0, count: rows * outputs)
+        x.values.withUnsafeBufferPointer { x in
+            weight.values.withUnsafeBufferPointer { w in
+                out.withUnsafeMutableBufferPointer { out in
+                    if let bias {
+                        for row in 0..<rows { (out.baseAddress! + row * outputs).update(from: bias, count: outputs) }
+                    }
+                    BLAS.gemm(x.baseAddress!, w.baseAddress!, transposeB: true, out.baseAddress!, m: rows, n: outputs, k: inputs,
+                              beta: bias == nil ? 0 : 1)
+                }
+            }
+        }
+        return Tensor(shape: [rows, outputs], values: out)
+    }
+
+    /// Normalises each row of x [rows, width] to zero mean and unit variance, then scales and shifts.
+    public static func layerNorm(_ x: inout Tensor, gamma: [Float], beta: [Float], epsilon: Float) {
+        let width = x.shape[x.shape.count - 1]
+        let rows = x.count / width
+        x.values.withUnsafeMutableBufferPointer { values in
+            for row in 0..<rows {
+                let start = values.baseAddress! + row * width
+                normalize(start, count: width, stride: 1, gamma: gamma, beta: beta, epsilon: epsilon)
+            }
+        }
+    }
+
+    /// Group normalisation of x [channels, time]: statistics over each group of channels and all
+    /// time, then a per-channel scale and shift.
+    public static func groupNorm(_ x: inout Tensor, groups: Int, gamma: [Float], beta: [Float], epsilon: Float) {
+        let (channels, time) = (x.shape[0], x.shape[1])
+        let perGroup = channels / groups
+        x.values.withUnsafeMutableBufferPointer { values in
+            for group in 0..<groups {
+                let start = values.baseAddress! + group * perGroup * time
+                let count = perGroup * time
+                var mean = 0.0, squares = 0.0
+                for index in 0..<count { mean += Double(start[index]) }
+                mean /= Double(count)
+                for index in 0..<count { let d = Double(start[index]) - mean; squares += d * d }
+                let scale = Float(1 / (squares / Double(count) + Double(epsilon)).squareRoot())
+                for channel in 0..<perGroup {
+                    let row = start + channel * time
+                    let (g, b) = (gamma[group * perGroup + channel] * scale, beta[group * perGroup + channel])
+                    let shift = Float(mean)
+                    for t in 0..<time { row[t] = (row[t] - shift) * g + b }
+                }
+            }
+        }
+    }
+
+    /// One row's layer norm, in place; `gamma` and `beta` per element.
+    private static func normalize(_ start: UnsafeMutablePointer<Float>, count: Int, stride: Int, gamma: [Float], beta: [Float],
+                                  epsilon: Float) {
+        var mean: Float = 0
+        for index in 0..<count { mean += start[index * stride] }
+        mean /= Float(count)
+        var variance: Float = 0
+        for index in 0..<count { let d = start[index * stride] - mean; variance += d * d }
+        let scale = 1 / (variance / Float(count) + epsilon).squareRoot()
+        for index in 0..<count { start[index * stride] = (start[index * stride] - mean) * scale * gamma[index] + beta[index] }
+    }
+
+    /// The exact GELU, x·Φ(x) = x/2·(1 + erf(x/√2)), in place.
+    public static func gelu(_ x: inout Tensor) {
+        x.values.withUnsafeMutableBufferPointer { values in
+            for index in values.indices {
+                let v = values[index]
+                values[index] = 0.5 * v * (1 + erf(v * 0.70710678118654752))
+            }
+        }
+    }
+
+    /// Softmax over each row of length `width`, in place.
+    static func softmaxRows(_ values: UnsafeMutablePointer<Float>, rows: Int, width: Int) {
+        for row in 0..<rows {
+            let start = values + row * width
+            var largest = -Float.infinity
+            for index in 0..<width { largest = max(largest, start[index]) }
+            var sum: Float = 0
+            for index in 0..<width { start[index] = exp(start[index] - largest); sum += start[index] }
+            let scale = 1 / sum
+            for index in 0..<width { start[index] *= scale }
+        }
+    }
+
+    /// Multi-head self-attention over x [time, width]: softmax(Q·Kᵀ/√d)·V per head, concatenated.
+    /// - Parameters: q, k, v: the projected queries, keys and values, each [time, width].
+    public static func attention(q: Tensor, k: Tensor, v: Tensor, heads: Int) -> Tensor {
+        let (time, width) = (q.shape[0], q.shape[1])
+        let size = width / heads
+        var out = [Float](repeating: 0, count: time * width)
+        var scores = [Float](repeating: 0, count: time * time)
+        q.values.withUnsafeBufferPointer { q in
+            k.values.withUnsafeBufferPointer { k in
+                v.values.withUnsafeBufferPointer { v in
+                    out.withUnsafeMutableBufferPointer { out in
+                        scores.withUnsafeMutableBufferPointer { scores in
+                            for head in 0..<heads {
+                                let offset = head * size
+                                BLAS.gemm(q.baseAddress! + offset, k.baseAddress! + offset, transposeB: true, scores.baseAddress!,
+                                          m: time, n: time, k: size, alpha: 1 / Float(size).squareRoot(), lda: width, ldb: width, ldc: time)
+                                softmaxRows(scores.baseAddress!, rows: time, width: time)
+                                BLAS.gemm(scores.baseAddress!, v.baseAddress! + offset, out.baseAddress! + offset,
+                                          m: time, n: size, k: time, lda: time, ldb: width, ldc: width)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return Tensor(shape: [time, width], values: out)
+    }
+
+    /// a += b, element by element.
+    public static func add(_ a: inout Tensor, _ b: Tensor) {
+        precondition(a.shape == b.shape)
+        a.values.withUnsafeMutableBufferPointer { a in
+            b.values.withUnsafeBufferPointer { b in for index in a.indices { a[index] += b[index] } }
+        }
+    }
+}

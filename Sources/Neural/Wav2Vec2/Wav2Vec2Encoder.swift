@@ -1,0 +1,118 @@
+import Foundation
+
+/// A wav2vec 2.0 / HuBERT encoder loaded from a Hugging Face folder (`config.json` +
+/// `model.safetensors`): the convolutional feature encoder, the feature projection, the
+/// convolutional positional embedding and the transformer layers, in Swift on BLAS.
+public final class Wav2Vec2Encoder: @unchecked Sendable {
+    public let config: Wav2Vec2Config
+    private let weights: Wav2Vec2Weights
+
+    /// Loads the model in `folder`.
+    /// - Throws: `ModelError` or `SafeTensorsError` naming the file, and for weights the tensor,
+    ///   its expected and found shape.
+    public init(folder: String) throws {
+        let config = try Wav2Vec2Config(path: (folder as NSString).appendingPathComponent("config.json"))
+        let file = try SafeTensorsFile(path: (folder as NSString).appendingPathComponent("model.safetensors"))
+        self.config = config
+        weights = try Wav2Vec2Weights(file: file, config: config)
+    }
+
+    /// The intermediate results of one pass, [frames, width] each.
+    public struct Output: Sendable {
+        /// The convolutional encoder's output, [frames, channels].
+        public var convolutionFeatures: Tensor
+        /// The feature projection's input after its layer norm (Hugging Face's `extract_features`).
+        public var extractFeatures: Tensor
+        /// Hugging Face's `hidden_states`: index 0 before the first transformer layer, then one per
+        /// layer run; for the stable-layer-norm variant the last also has the final layer norm.
+        public var hiddenStates: [Tensor]
+    }
+
+    /// Encodes `samples` (16 kHz mono, as the model was trained) through the first `layers`
+    /// transformer layers (all by default): an early exit skips the rest of the work.
+    public func encode(_ samples: [Float], layers: Int? = nil) -> Output {
+        let convolution = convolutionFeatures(samples)
+        var projected = convolution
+        if let norm = weights.projectionNorm {
+            Layers.layerNorm(&projected, gamma: norm.gamma, beta: norm.beta, epsilon: config.layerNormEpsilon)
+        }
+        let extract = projected
+        var hidden = Layers.linear(projected, weight: weights.projection.weight, bias: weights.projection.bias)
+        let depth = min(layers ?? config.layers, config.layers)
+        let states = transformer(&hidden, layers: depth)
+        return Output(convolutionFeatures: convolution, extractFeatures: extract, hiddenStates: states)
+    }
+
+    /// The convolutional feature encoder: [frames, channels].
+    public func convolutionFeatures(_ samples: [Float]) -> Tensor {
+        var x = Tensor(shape: [1, samples.count], values: samples)
+        for (index, layer) in weights.convolutions.enumerated() {
+            x = Layers.conv1d(x, weight: layer.weight, bias: layer.bias, stride: config.convolutionStrides[index])
+            if let norm = layer.norm {
+                if config.featureNorm == "group" {
+                    Layers.groupNorm(&x, groups: x.shape[0], gamma: norm.gamma, beta: norm.beta, epsilon: 1e-5)
+                } else {
+                    var rows = x.transposed()
+                    Layers.layerNorm(&rows, gamma: norm.gamma, beta: norm.beta, epsilon: 1e-5)
+                    x = rows.transposed()
+                }
+            }
+            Layers.gelu(&x)
+        }
+        return x.transposed()
+    }
+
+    /// Positional embedding and transformer layers; returns the hidden states as Hugging Face does.
+    private func transformer(_ hidden: inout Tensor, layers depth: Int) -> [Tensor] {
+        var positional = Layers.conv1d(hidden.transposed(), weight: weights.positionalWeight, bias: weights.positionalBias,
+                                       padding: config.positionalKernel / 2, groups: config.positionalGroups)
+        if config.positionalKernel % 2 == 0 {  // an even kernel makes one frame too many; drop the last
+            let (channels, time) = (positional.shape[0], positional.shape[1])
+            positional = Tensor(shape: [channels, time - 1],
+                                values: (0..<channels).flatMap { positional.values[($0 * time)..<($0 * time + time - 1)] })
+        }
+        Layers.gelu(&positional)
+        Layers.add(&hidden, positional.transposed())
+        let epsilon = config.layerNormEpsilon
+        var states: [Tensor] = []
+        if !config.stableLayerNorm {
+            Layers.layerNorm(&hidden, gamma: weights.encoderNorm.gamma, beta: weights.encoderNorm.beta, epsilon: epsilon)
+        }
+        states.append(hidden)
+        for layer in weights.layers.prefix(depth) {
+            if config.stableLayerNorm {
+                var normed = hidden
+                Layers.layerNorm(&normed, gamma: layer.attentionNorm.gamma, beta: layer.attentionNorm.beta, epsilon: epsilon)
+                Layers.add(&hidden, attention(normed, layer))
+                var feedForwardInput = hidden
+                Layers.layerNorm(&feedForwardInput, gamma: layer.finalNorm.gamma, beta: layer.finalNorm.beta, epsilon: epsilon)
+                Layers.add(&hidden, feedForward(feedForwardInput, layer))
+            } else {
+                Layers.add(&hidden, attention(hidden, layer))
+                Layers.layerNorm(&hidden, gamma: layer.attentionNorm.gamma, beta: layer.attentionNorm.beta, epsilon: epsilon)
+                Layers.add(&hidden, feedForward(hidden, layer))
+                Layers.layerNorm(&hidden, gamma: layer.finalNorm.gamma, beta: layer.finalNorm.beta, epsilon: epsilon)
+            }
+            states.append(hidden)
+        }
+        if config.stableLayerNorm && depth == config.layers {
+            Layers.layerNorm(&hidden, gamma: weights.encoderNorm.gamma, beta: weights.encoderNorm.beta, epsilon: epsilon)
+            states[states.count - 1] = hidden
+        }
+        return states
+    }
+
+    private func attention(_ x: Tensor, _ layer: Wav2Vec2Weights.TransformerLayer) -> Tensor {
+        let q = Layers.linear(x, weight: layer.query.weight, bias: layer.query.bias)
+        let k = Layers.linear(x, weight: layer.key.weight, bias: layer.key.bias)
+        let v = Layers.linear(x, weight: layer.value.weight, bias: layer.value.bias)
+        let mixed = Layers.attention(q: q, k: k, v: v, heads: config.heads)
+        return Layers.linear(mixed, weight: layer.output.weight, bias: layer.output.bias)
+    }
+
+    private func feedForward(_ x: Tensor, _ layer: Wav2Vec2Weights.TransformerLayer) -> Tensor {
+        var inner = Layers.linear(x, weight: layer.intermediate.weight, bias: layer.intermediate.bias)
+        Layers.gelu(&inner)
+        return Layers.linear(inner, weight: layer.feedForwardOutput.weight, bias: layer.feedForwardOutput.bias)
+    }
+}

@@ -1,0 +1,85 @@
+import Foundation
+import Neural
+import Testing
+
+/// The encoder's operations against direct, loop-by-loop definitions.
+@Suite struct LayerTests {
+    func random(_ shape: [Int], seed: Int) -> Tensor {
+        var state = UInt64(seed * 7919 + 1)
+        let values = (0..<shape.reduce(1, *)).map { _ -> Float in
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Float(Int64(bitPattern: state >> 11) % 2000) / 1000 - 1
+        }
+        return Tensor(shape: shape, values: values)
+    }
+
+    func maxDifference(_ a: [Float], _ b: [Float]) -> Float { zip(a, b).map { abs($0 - $1) }.max() ?? 0 }
+
+    @Test(arguments: [(1, 1, 0), (2, 1, 0), (3, 2, 2), (1, 4, 5)])
+    func convolutionMatchesItsDefinition(stride: Int, groups: Int, padding: Int) {
+        let (inChannels, outChannels, kernel, time) = (4 * groups, 2 * groups, 3, 23)
+        let input = random([inChannels, time], seed: 1), weight = random([outChannels, inChannels / groups, kernel], seed: 2)
+        let bias = random([outChannels], seed: 3).values
+        let out = Layers.conv1d(input, weight: weight, bias: bias, stride: stride, padding: padding, groups: groups)
+        let outTime = (time + 2 * padding - kernel) / stride + 1
+        #expect(out.shape == [outChannels, outTime])
+        var expected = [Float](repeating: 0, count: outChannels * outTime)
+        let perGroupIn = inChannels / groups, perGroupOut = outChannels / groups
+        for o in 0..<outChannels {
+            let group = o / perGroupOut
+            for t in 0..<outTime {
+                var sum = bias[o]
+                for c in 0..<perGroupIn {
+                    for k in 0..<kernel {
+                        let position = t * stride + k - padding
+                        if position >= 0 && position < time {
+                            sum += weight.values[(o * perGroupIn + c) * kernel + k] * input.values[(group * perGroupIn + c) * time + position]
+                        }
+                    }
+                }
+                expected[o * outTime + t] = sum
+            }
+        }
+        #expect(maxDifference(out.values, expected) < 1e-5)
+    }
+
+    @Test func linearIsXTimesWTransposedPlusBias() {
+        let x = random([5, 7], seed: 4), w = random([3, 7], seed: 5), b: [Float] = [0.5, -1, 2]
+        let out = Layers.linear(x, weight: w, bias: b)
+        let expected = (0..<5).flatMap { r in (0..<3).map { o in b[o] + (0..<7).reduce(Float(0)) { $0 + x.values[r * 7 + $1] * w.values[o * 7 + $1] } } }
+        #expect(maxDifference(out.values, expected) < 1e-5)
+    }
+
+    @Test func attentionMatchesItsDefinition() {
+        let (time, width, heads) = (6, 8, 2)
+        let q = random([time, width], seed: 6), k = random([time, width], seed: 7), v = random([time, width], seed: 8)
+        let out = Layers.attention(q: q, k: k, v: v, heads: heads)
+        let size = width / heads
+        for head in 0..<heads {
+            for i in 0..<time {
+                let scores = (0..<time).map { j in (0..<size).reduce(Float(0)) { $0 + q.values[i * width + head * size + $1] * k.values[j * width + head * size + $1] } / Float(size).squareRoot() }
+                let top = scores.max()!
+                let weights = scores.map { exp($0 - top) }
+                let total = weights.reduce(0, +)
+                for d in 0..<size {
+                    let expected = (0..<time).reduce(Float(0)) { $0 + weights[$1] / total * v.values[$1 * width + head * size + d] }
+                    #expect(abs(out.values[i * width + head * size + d] - expected) < 1e-5)
+                }
+            }
+        }
+    }
+
+    @Test func normsAndGelu() {
+        var rows = Tensor(shape: [2, 4], values: [1, 2, 3, 4, -2, 0, 2, 4])
+        Layers.layerNorm(&rows, gamma: [1, 1, 1, 2], beta: [0, 0, 0, 1], epsilon: 0)
+        let scale = 1 / Float(1.25).squareRoot()
+        #expect(maxDifference(Array(rows.values[0..<4]), [-1.5 * scale, -0.5 * scale, 0.5 * scale, 2 * 1.5 * scale + 1]) < 1e-5)
+        var channels = Tensor(shape: [2, 3], values: [1, 2, 3, 10, 10, 10])
+        Layers.groupNorm(&channels, groups: 2, gamma: [1, 1], beta: [0, 5], epsilon: 0)
+        #expect(maxDifference(channels.values, [-Float(1.5).squareRoot(), 0, Float(1.5).squareRoot(), 5, 5, 5]) < 1e-5)
+        var x = Tensor(shape: [3], values: [-1, 0, 2])
+        Layers.gelu(&x)
+        // x·Φ(x) with Φ(−1) = 0.158655, Φ(2) = 0.977250.
+        #expect(maxDifference(x.values, [-0.158655, 0, 1.954500]) < 1e-5)
+    }
+}
