@@ -55,11 +55,12 @@ let package = Package(
         // A harness that runs one stage outside a graph, for stage tests (ours and plugin authors').
         .target(name: "StageTesting", dependencies: ["StageKit", "AudioFiles"], swiftSettings: swift5),
         // Built-in stages.
-        .target(name: "Stages", dependencies: ["StageKit", "DSP", "AudioFiles", "ArrayFiles", "LiveAudio", "CLiblo"], swiftSettings: swift5),
+        .target(name: "Stages", dependencies: ["StageKit", "DSP", "AudioFiles", "ArrayFiles", "LiveAudio", "CLiblo", "Neural"], swiftSettings: swift5),
         // The command-line tool.
         .executableTarget(
             name: "sergraph",
-            dependencies: ["SERGraph", "Stages", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["SERGraph", "Stages", "Neural", "DSP", "AudioFiles", "ArrayFiles",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: swift5),
 
         // Helpers shared by the test targets: temporary folders, subprocesses, test signals.
