@@ -81,7 +81,7 @@ let package = Package(
         .testTarget(name: "DSPTests", dependencies: ["DSP", "AudioFiles", "TestSupport"], swiftSettings: swift5),
         .testTarget(name: "AudioFilesTests", dependencies: ["AudioFiles", "TestSupport"], swiftSettings: swift5),
         .testTarget(name: "SERGraphTests", dependencies: ["SERGraph", "Stages", "TestSupport"], swiftSettings: swift5),
-        .testTarget(name: "StagesTests", dependencies: ["SERGraph", "Stages", "StageTesting", "AudioFiles", "ArrayFiles", "DSP", "TestSupport"],
+        .testTarget(name: "StagesTests", dependencies: ["SERGraph", "Stages", "StageTesting", "AudioFiles", "ArrayFiles", "DSP", "Neural", "TestSupport"],
                     swiftSettings: swift5),
         .testTarget(name: "CLITests", dependencies: ["AudioFiles", "ArrayFiles", "TestSupport"], swiftSettings: swift5),
     ]

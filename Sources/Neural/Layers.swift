@@ -4,7 +4,8 @@ import Foundation
 /// `BLAS.gemm`; element loops run over unsafe buffers without allocating per element.
 public enum Layers {
     /// 1-D convolution of `input` [inChannels, time] with `weight` [outChannels, inChannels/groups,
-    /// kernel], as an unfolding of the input (im2col) followed by one matrix product per group.
+    /// kernel]: the input is unfolded (im2col) a chunk of output frames at a time, and each chunk
+    /// of each group is one matrix product.
     /// - Returns: [outChannels, outTime], outTime = (time + 2·padding − kernel) / stride + 1.
     public static func conv1d(_ input: Tensor, weight: Tensor, bias: [Float]?, stride: Int = 1, padding: Int = 0,
                               groups: Int = 1) -> Tensor {
@@ -13,27 +14,33 @@ public enum Layers {
         precondition(groupChannels * groups == inChannels, "weight \(weight.shape) does not fit \(inChannels) channels in \(groups) groups")
         let outTime = (time + 2 * padding - kernel) / stride + 1
         let outPerGroup = outChannels / groups
+        // Unfolded columns stay under ~16 MB whatever the length.
+        let chunk = max(64, min(outTime, (4 << 20) / max(1, groupChannels * kernel)))
         var output = [Float](repeating: 0, count: outChannels * outTime)
-        var columns = [Float](repeating: 0, count: groupChannels * kernel * outTime)
+        var columns = [Float](repeating: 0, count: groupChannels * kernel * chunk)
         input.values.withUnsafeBufferPointer { source in
             weight.values.withUnsafeBufferPointer { weights in
                 output.withUnsafeMutableBufferPointer { target in
                     columns.withUnsafeMutableBufferPointer { columns in
-                        for group in 0..<groups {
-                            // columns[(c·kernel + k)·outTime + t] = input[group·gc + c][t·stride + k − padding]
-                            for channel in 0..<groupChannels {
-                                let row = source.baseAddress! + (group * groupChannels + channel) * time
-                                for tap in 0..<kernel {
-                                    let column = columns.baseAddress! + (channel * kernel + tap) * outTime
-                                    for t in 0..<outTime {
-                                        let position = t * stride + tap - padding
-                                        column[t] = position >= 0 && position < time ? row[position] : 0
+                        for start in Swift.stride(from: 0, to: outTime, by: chunk) {
+                            let width = min(chunk, outTime - start)
+                            for group in 0..<groups {
+                                // columns[(c·kernel + k)·width + t] = input[group·gc + c][(start + t)·stride + k − padding]
+                                for channel in 0..<groupChannels {
+                                    let row = source.baseAddress! + (group * groupChannels + channel) * time
+                                    for tap in 0..<kernel {
+                                        let column = columns.baseAddress! + (channel * kernel + tap) * width
+                                        var position = start * stride + tap - padding
+                                        for t in 0..<width {
+                                            column[t] = position >= 0 && position < time ? row[position] : 0
+                                            position += stride
+                                        }
                                     }
                                 }
+                                BLAS.gemm(weights.baseAddress! + group * outPerGroup * groupChannels * kernel, columns.baseAddress!,
+                                          target.baseAddress! + group * outPerGroup * outTime + start,
+                                          m: outPerGroup, n: width, k: groupChannels * kernel, ldb: width, ldc: outTime)
                             }
-                            BLAS.gemm(weights.baseAddress! + group * outPerGroup * groupChannels * kernel, columns.baseAddress!,
-                                      target.baseAddress! + group * outPerGroup * outTime,
-                                      m: outPerGroup, n: outTime, k: groupChannels * kernel)
                         }
                         if let bias {
                             for channel in 0..<outChannels {

@@ -17,7 +17,7 @@ public final class Wav2Vec2Stage: Stage {
             ParameterSpec("layers", .integer, default: .integer(0), range: 0...1000,
                           doc: "run only the first N transformer layers (early exit); 0 means all"),
             ParameterSpec("output-layers", .text, default: .text("last"),
-                          doc: "hidden states to output: last, all, or indices like 0,6,12 (0 is before the first layer)"),
+                          doc: "last (the encoder's output), all, or hidden-state indices like 0,6,12 (0 is before the first layer)"),
             ParameterSpec("combine", .choice(["concat", "mean", "weighted"]), default: .text("mean"),
                           doc: "how several output layers become one row"),
             ParameterSpec("layer-weights", .text, default: .text(""), doc: "weights for combine: weighted, comma-separated, one per output layer"),
@@ -97,8 +97,8 @@ public final class Wav2Vec2Stage: Stage {
 
     private func emit(_ samples: [Float], at time: Int64, output: Output) throws {
         guard let encoder, encoder.config.frames(forSamples: samples.count) > 0 else { return }
-        let states = encoder.encode(samples, layers: depth).hiddenStates
-        let chosen = selected.map { states[$0] }
+        let encoded = encoder.encode(samples, layers: depth)
+        let chosen = selected.map { $0 < 0 ? encoded.lastHiddenState : encoded.hiddenStates[$0] }
         let frames = chosen[0].rows, width = chosen[0].columns
         var rows = [Float]()
         rows.reserveCapacity(frames * width * (combine == "concat" ? chosen.count : 1))
@@ -122,10 +122,11 @@ public final class Wav2Vec2Stage: Stage {
         }
     }
 
-    /// The hidden-state indices `text` names, among 0...available.
+    /// The hidden-state indices `text` names, among 0...available; −1 stands for the encoder's
+    /// output (the last state, after the final layer norm where the model has one).
     static func layers(_ text: String, available: Int) throws -> [Int] {
         switch text {
-        case "last": return [available]
+        case "last": return [-1]
         case "all": return Array(0...available)
         default:
             let indices = text.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }

@@ -23,9 +23,12 @@ public final class Wav2Vec2Encoder: @unchecked Sendable {
         public var convolutionFeatures: Tensor
         /// The feature projection's input after its layer norm (Hugging Face's `extract_features`).
         public var extractFeatures: Tensor
-        /// Hugging Face's `hidden_states`: index 0 before the first transformer layer, then one per
-        /// layer run; for the stable-layer-norm variant the last also has the final layer norm.
+        /// Hugging Face's `hidden_states` (transformers 5): index 0 is the input of the first
+        /// transformer layer, index i the output of layer i.
         public var hiddenStates: [Tensor]
+        /// The encoder's output: the last hidden state, after the final layer norm in the
+        /// stable-layer-norm variant (Hugging Face's `last_hidden_state` when every layer ran).
+        public var lastHiddenState: Tensor
     }
 
     /// Encodes `samples` (16 kHz mono, as the model was trained) through the first `layers`
@@ -40,7 +43,11 @@ public final class Wav2Vec2Encoder: @unchecked Sendable {
         var hidden = Layers.linear(projected, weight: weights.projection.weight, bias: weights.projection.bias)
         let depth = min(layers ?? config.layers, config.layers)
         let states = transformer(&hidden, layers: depth)
-        return Output(convolutionFeatures: convolution, extractFeatures: extract, hiddenStates: states)
+        var last = states[states.count - 1]
+        if config.stableLayerNorm {
+            Layers.layerNorm(&last, gamma: weights.encoderNorm.gamma, beta: weights.encoderNorm.beta, epsilon: config.layerNormEpsilon)
+        }
+        return Output(convolutionFeatures: convolution, extractFeatures: extract, hiddenStates: states, lastHiddenState: last)
     }
 
     /// The convolutional feature encoder: [frames, channels].
@@ -94,10 +101,6 @@ public final class Wav2Vec2Encoder: @unchecked Sendable {
                 Layers.layerNorm(&hidden, gamma: layer.finalNorm.gamma, beta: layer.finalNorm.beta, epsilon: epsilon)
             }
             states.append(hidden)
-        }
-        if config.stableLayerNorm && depth == config.layers {
-            Layers.layerNorm(&hidden, gamma: weights.encoderNorm.gamma, beta: weights.encoderNorm.beta, epsilon: epsilon)
-            states[states.count - 1] = hidden
         }
         return states
     }

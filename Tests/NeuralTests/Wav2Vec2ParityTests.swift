@@ -1,0 +1,64 @@
+import ArrayFiles
+import Foundation
+import Neural
+import Testing
+import TestSupport
+
+/// The Swift wav2vec2 / HuBERT encoder against PyTorch + transformers on tiny random models of
+/// both variants (`scripts/neural/make_wav2vec2_fixtures.py`; see Tests/Fixtures/wav2vec2/README.md).
+/// Tolerance: max absolute error ≤ 1e-4 on every layer's output.
+@Suite struct Wav2Vec2ParityTests {
+    static let fixtures = packageRoot + "/Tests/Fixtures/wav2vec2/"
+
+    func input() throws -> [Float] { try NpyArray(path: Self.fixtures + "input.npy").values }
+
+    func worst(_ ours: Tensor, _ file: String) throws -> Float {
+        let reference = try NpyArray(path: file)
+        #expect(ours.shape == [reference.rows, reference.columns], "\(file): shape \(ours.shape)")
+        return zip(ours.values, reference.values).map { abs($0 - $1) }.max() ?? .infinity
+    }
+
+    @Test(arguments: ["base-tiny", "large-tiny", "hubert-tiny", "base-tiny-hub-names"])
+    func everyLayerMatchesPyTorch(model: String) throws {
+        let encoder = try Wav2Vec2Encoder(folder: Self.fixtures + model)
+        let output = encoder.encode(try input())
+        let references = Self.fixtures + (model == "base-tiny-hub-names" ? "base-tiny" : model) + "/"
+        var errors = ["conv_features": try worst(output.convolutionFeatures, references + "conv_features.npy")]
+        if FileManager.default.fileExists(atPath: references + "extract_features.npy") {
+            errors["extract_features"] = try worst(output.extractFeatures, references + "extract_features.npy")
+        }
+        for (index, state) in output.hiddenStates.enumerated() {
+            errors["hidden_state_\(index)"] = try worst(state, references + "hidden_state_\(index).npy")
+        }
+        errors["last_hidden_state"] = try worst(output.lastHiddenState, references + "last_hidden_state.npy")
+        print("parity \(model): " + errors.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+        #expect(output.hiddenStates.count == 4)
+        for (name, error) in errors { #expect(error <= 1e-4, "\(model) \(name): \(error)") }
+    }
+
+    /// An early exit runs fewer layers and gives the same states up to there.
+    @Test func earlyExitStopsAtTheLayerAsked() throws {
+        let encoder = try Wav2Vec2Encoder(folder: Self.fixtures + "base-tiny")
+        let output = encoder.encode(try input(), layers: 1)
+        #expect(output.hiddenStates.count == 2)
+        #expect(try worst(output.hiddenStates[1], Self.fixtures + "base-tiny/hidden_state_1.npy") <= 1e-4)
+    }
+
+    @Test func missingOrMisshapedTensorsAreNamed() throws {
+        let folder = try TemporaryFolder("wav2vec2-broken")
+        let source = try SafeTensorsFile(path: Self.fixtures + "base-tiny/model.safetensors")
+        try FileManager.default.copyItem(atPath: Self.fixtures + "base-tiny/config.json", toPath: folder.file("config.json"))
+        var tensors: [String: Tensor] = [:]
+        for name in source.entries.keys where name != "encoder.layers.1.attention.k_proj.bias" { tensors[name] = try source.tensor(name) }
+        try SafeTensorsWriter.write(tensors, to: folder.file("model.safetensors"))
+        #expect(throws: ModelError.self) { try Wav2Vec2Encoder(folder: folder.path) }
+        do { _ = try Wav2Vec2Encoder(folder: folder.path) } catch {
+            #expect("\(error)".hasSuffix("tensor 'encoder.layers.1.attention.k_proj.bias' is missing (expected shape [48])"))
+        }
+        tensors["encoder.layers.1.attention.k_proj.bias"] = Tensor(shape: [47], repeating: 0)
+        try SafeTensorsWriter.write(tensors, to: folder.file("model.safetensors"))
+        do { _ = try Wav2Vec2Encoder(folder: folder.path) } catch {
+            #expect("\(error)".hasSuffix("tensor 'encoder.layers.1.attention.k_proj.bias' has shape [47], expected [48]"))
+        }
+    }
+}
