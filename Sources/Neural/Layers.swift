@@ -126,21 +126,26 @@ public enum Layers {
     /// (|error| ≤ 3·10⁻⁷), a polynomial the compiler vectorises, where libm's erf does not.
     public static func gelu(_ x: inout Tensor) {
         x.values.withUnsafeMutableBufferPointer { values in
-            for index in values.indices {
-                let v = values[index]
-                let z = min(abs(v) * 0.70710678118654752, 6)
-                var p: Float = 0.0000430638 * z + 0.0002765672
-                p = p * z + 0.0001520143
-                p = p * z + 0.0092705272
-                p = p * z + 0.0422820123
-                p = p * z + 0.0705230784
-                p = p * z + 1
-                var q = p * p
-                q = q * q
-                q = q * q
-                q = q * q
-                let erf = 1 - 1 / q
-                values[index] = 0.5 * v * (1 + (v < 0 ? -erf : erf))
+            let base = values.baseAddress!
+            let count = values.count
+            let chunks = max(1, min(BLAS.threads * 4, count / 65536))
+            Parallel.forEach(chunks) { chunk in
+                for index in (chunk * count / chunks)..<((chunk + 1) * count / chunks) {
+                    let v = base[index]
+                    let z = min(abs(v) * 0.70710678118654752, 6)
+                    var p: Float = 0.0000430638 * z + 0.0002765672
+                    p = p * z + 0.0001520143
+                    p = p * z + 0.0092705272
+                    p = p * z + 0.0422820123
+                    p = p * z + 0.0705230784
+                    p = p * z + 1
+                    var q = p * p
+                    q = q * q
+                    q = q * q
+                    q = q * q
+                    let erf = 1 - 1 / q
+                    base[index] = 0.5 * v * (1 + (v < 0 ? -erf : erf))
+                }
             }
         }
     }
@@ -159,24 +164,28 @@ public enum Layers {
     }
 
     /// Multi-head self-attention over x [time, width]: softmax(Q·Kᵀ/√d)·V per head, concatenated.
+    /// With several BLAS threads, the heads run in parallel, one thread each.
     /// - Parameters: q, k, v: the projected queries, keys and values, each [time, width].
     public static func attention(q: Tensor, k: Tensor, v: Tensor, heads: Int) -> Tensor {
         let (time, width) = (q.shape[0], q.shape[1])
         let size = width / heads
         var out = [Float](repeating: 0, count: time * width)
-        var scores = [Float](repeating: 0, count: time * time)
         q.values.withUnsafeBufferPointer { q in
             k.values.withUnsafeBufferPointer { k in
                 v.values.withUnsafeBufferPointer { v in
                     out.withUnsafeMutableBufferPointer { out in
-                        scores.withUnsafeMutableBufferPointer { scores in
-                            for head in 0..<heads {
+                        let (q, k, v, out) = (q.baseAddress!, k.baseAddress!, v.baseAddress!, out.baseAddress!)
+                        // One score matrix per worker, reused across its heads.
+                        let workers = min(BLAS.threads, heads)
+                        Parallel.forEach(workers) { worker in
+                            let scores = UnsafeMutablePointer<Float>.allocate(capacity: time * time)
+                            defer { scores.deallocate() }
+                            for head in stride(from: worker, to: heads, by: workers) {
                                 let offset = head * size
-                                BLAS.gemm(q.baseAddress! + offset, k.baseAddress! + offset, transposeB: true, scores.baseAddress!,
-                                          m: time, n: time, k: size, alpha: 1 / Float(size).squareRoot(), lda: width, ldb: width, ldc: time)
-                                softmaxRows(scores.baseAddress!, rows: time, width: time)
-                                BLAS.gemm(scores.baseAddress!, v.baseAddress! + offset, out.baseAddress! + offset,
-                                          m: time, n: size, k: time, lda: time, ldb: width, ldc: width)
+                                BLAS.gemm(q + offset, k + offset, transposeB: true, scores, m: time, n: time, k: size,
+                                          alpha: 1 / Float(size).squareRoot(), lda: width, ldb: width, ldc: time)
+                                softmaxRows(scores, rows: time, width: time)
+                                BLAS.gemm(scores, v + offset, out + offset, m: time, n: size, k: time, lda: time, ldb: width, ldc: width)
                             }
                         }
                     }
