@@ -1,5 +1,4 @@
 import ArgumentParser
-import AudioFiles
 import Foundation
 import SERGraph
 
@@ -36,26 +35,8 @@ struct Features: ParsableCommand {
 
     func run() throws {
         let registry = makeRegistry()
-        let graph: ValidatedGraph
-        let files: [BatchInput]
-        do {
-            graph = try GraphValidator(registry: registry).validate(try spec(registry: registry))
-            files = try collectInputs(inputs, extensions: audioFileExtensions)
-        } catch {
-            printError("\(error)")
-            throw ExitCode(2)
-        }
-        guard !files.isEmpty else {
-            printError("error: no audio files found in \(inputs.joined(separator: ", "))")
-            throw ExitCode(2)
-        }
-        let processor = BatchProcessor(graph: graph, outputDirectory: output, jobs: jobs, force: force)
-        let display = ProgressDisplay(inputs: files, interactive: isatty(STDERR_FILENO) == 1)
-        let outcomes = try processor.run(files, progress: display)
-        display.finish(outcomes)
-        if outcomes.contains(where: { if case .failed = $0 { return true } else { return false } }) {
-            throw ExitCode.failure
-        }
+        try runBatch({ try GraphValidator(registry: registry).validate(try spec(registry: registry)) },
+                     inputs: inputs, output: output, jobs: jobs, force: force)
     }
 
     /// file-source → [resample] → KIND → one npy-sink per output port.

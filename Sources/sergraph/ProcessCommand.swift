@@ -1,5 +1,4 @@
 import ArgumentParser
-import AudioFiles
 import Foundation
 import SERGraph
 
@@ -29,27 +28,6 @@ struct Process: ParsableCommand {
     var force = false
 
     func run() throws {
-        let validated: ValidatedGraph
-        let files: [BatchInput]
-        let processor: BatchProcessor
-        do {
-            validated = try loadGraph(graph, registry: makeRegistry())
-            files = try collectInputs(inputs, extensions: audioFileExtensions)
-            processor = BatchProcessor(graph: validated, outputDirectory: output, jobs: jobs, force: force)
-            try processor.check(inputCount: files.count)
-        } catch {
-            printError("\(error)")
-            throw ExitCode(2)
-        }
-        guard !files.isEmpty else {
-            printError("error: no audio files found in \(inputs.joined(separator: ", "))")
-            throw ExitCode(2)
-        }
-        let display = ProgressDisplay(inputs: files, interactive: isatty(STDERR_FILENO) == 1)
-        let outcomes = try processor.run(files, progress: display)
-        display.finish(outcomes)
-        if outcomes.contains(where: { if case .failed = $0 { return true } else { return false } }) {
-            throw ExitCode.failure
-        }
+        try runBatch({ try loadGraph(graph, registry: makeRegistry()) }, inputs: inputs, output: output, jobs: jobs, force: force)
     }
 }

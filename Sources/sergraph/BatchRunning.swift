@@ -1,0 +1,29 @@
+import ArgumentParser
+import AudioFiles
+import Foundation
+import SERGraph
+
+/// What `process` and `features` share: find the inputs, run the graph over them with a
+/// progress display, and exit 2 for unusable arguments, 1 if any input failed.
+func runBatch(_ graph: () throws -> ValidatedGraph, inputs: [String], output: String, jobs: Int, force: Bool) throws {
+    let files: [BatchInput]
+    let processor: BatchProcessor
+    do {
+        files = try collectInputs(inputs, extensions: audioFileExtensions)
+        processor = BatchProcessor(graph: try graph(), outputDirectory: output, jobs: jobs, force: force)
+        try processor.check(inputCount: files.count)
+    } catch {
+        printError("\(error)")
+        throw ExitCode(2)
+    }
+    guard !files.isEmpty else {
+        printError("error: no audio files found in \(inputs.joined(separator: ", "))")
+        throw ExitCode(2)
+    }
+    let display = ProgressDisplay(inputs: files, interactive: isatty(STDERR_FILENO) == 1)
+    let outcomes = try processor.run(files, progress: display)
+    display.finish(outcomes)
+    if outcomes.contains(where: { if case .failed = $0 { return true } else { return false } }) {
+        throw ExitCode.failure
+    }
+}
