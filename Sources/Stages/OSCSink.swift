@@ -54,11 +54,11 @@ public final class OSCSink: Stage {
         if labels.isEmpty {
             for event in block.events {
                 try send("\(prefix)/\(event.name)", time: event.time) { message in
-                    for field in event.fields {
+                    event.fields.map { field -> Int32 in
                         switch field.value {
-                        case .number(let number): lo_message_add_float(message, Float(number))
-                        case .text(let text): lo_message_add_string(message, text)
-                        case .flag(let flag): flag ? lo_message_add_true(message) : lo_message_add_false(message)
+                        case .number(let number): return lo_message_add_float(message, Float(number))
+                        case .text(let text): return lo_message_add_string(message, text)
+                        case .flag(let flag): return flag ? lo_message_add_true(message) : lo_message_add_false(message)
                         }
                     }
                 }
@@ -68,18 +68,19 @@ public final class OSCSink: Stage {
                 let values = block.values[(row * labels.count)..<((row + 1) * labels.count)]
                 let best = values.indices.max { values[$0] < values[$1] }! - values.startIndex
                 try send("\(prefix)/posterior", time: block.time + Int64(row * hop)) { message in
-                    lo_message_add_string(message, labels[best])
-                    for value in values { lo_message_add_float(message, value) }
+                    [lo_message_add_string(message, labels[best])] + values.map { lo_message_add_float(message, $0) }
                 }
             }
         }
     }
 
-    private func send(_ path: String, time: Int64, arguments: (lo_message) -> Void) throws {
+    /// Sends a message to `path` with the time in seconds, then what `arguments` adds
+    /// (returning liblo's status for each argument).
+    private func send(_ path: String, time: Int64, arguments: (lo_message) -> [Int32]) throws {
         guard let message = lo_message_new() else { throw StageError.failed("cannot make an OSC message") }
         defer { lo_message_free(message) }
-        lo_message_add_double(message, Double(time) / sampleRate)
-        arguments(message)
+        let statuses = [lo_message_add_double(message, Double(time) / sampleRate)] + arguments(message)
+        guard statuses.allSatisfy({ $0 == 0 }) else { throw StageError.failed("cannot build an OSC message for \(path)") }
         guard lo_send_message(address, path, message) >= 0 else {
             throw StageError.failed("cannot send OSC to \(host):\(port): \(String(cString: lo_address_errstr(address)))")
         }

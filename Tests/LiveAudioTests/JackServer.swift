@@ -28,7 +28,7 @@ final class JackServer {
         self.rate = rate
         self.period = period
         log = FileManager.default.temporaryDirectory.appendingPathComponent("\(name).log").path
-        FileManager.default.createFile(atPath: log, contents: nil)
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
         process.executableURL = URL(fileURLWithPath: "/usr/bin/jackd")
         process.arguments = ["-n", name, "-d", "dummy", "-r", "\(rate)", "-p", "\(period)"]
         process.standardInput = FileHandle.nullDevice
