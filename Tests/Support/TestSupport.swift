@@ -147,18 +147,18 @@ public final class RunningCommand: @unchecked Sendable {
         return finish(within: seconds)
     }
 
-    /// Sends SIGTERM and waits for the command to end.
+    /// Sends SIGTERM and waits for the command to end (killing it after half a second).
     public func terminate() -> (status: Int32, stdout: String, stderr: String) {
         kill(process.processIdentifier, SIGTERM)
-        return finish(within: 3)
+        return finish(within: 0.5, grace: 0.5)
     }
 
-    /// Waits for the command to end (terminating it after `seconds`, killing it 3 s later).
-    public func finish(within seconds: Double = 10) -> (status: Int32, stdout: String, stderr: String) {
+    /// Waits for the command to end (terminating it after `seconds`, killing it `grace` later).
+    public func finish(within seconds: Double = 10, grace: Double = 3) -> (status: Int32, stdout: String, stderr: String) {
         var deadline = Date().addingTimeInterval(seconds)
         while process.isRunning && Date() < deadline { usleep(10_000) }
         if process.isRunning { process.terminate() }
-        deadline = Date().addingTimeInterval(3)
+        deadline = Date().addingTimeInterval(grace)
         while process.isRunning && Date() < deadline { usleep(10_000) }
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
