@@ -2,10 +2,13 @@ import COpenBLAS
 
 /// Matrix products through OpenBLAS's `cblas_sgemm`, and its thread count.
 public enum BLAS {
-    /// Threads OpenBLAS uses for one product (a process-wide setting).
+    /// Threads OpenBLAS (and oneDNN, for bfloat16) use for one product (a process-wide setting).
     public static var threads: Int {
         get { Int(openblas_get_num_threads()) }
-        set { openblas_set_num_threads(Int32(max(1, newValue))) }
+        set {
+            openblas_set_num_threads(Int32(max(1, newValue)))
+            OneDNN.threads = newValue
+        }
     }
 
     /// C = alpha·op(A)·op(B) + beta·C, row-major, where op transposes when asked.

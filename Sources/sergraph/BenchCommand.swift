@@ -2,6 +2,8 @@ import ArgumentParser
 import Foundation
 import Neural
 
+extension Precision: ExpressibleByArgument {}
+
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure sergraph's building blocks (used by scripts/bench-*).",
@@ -28,9 +30,12 @@ struct BenchEncoder: ParsableCommand {
     @Option(help: "Transformer layers to run (early exit); default all.")
     var layers: Int?
 
+    @Option(help: "float32, or bfloat16 (then the loss against float32 is reported per layer).")
+    var precision: Precision = .float32
+
     func run() throws {
         BLAS.threads = threads
-        let encoder = try Wav2Vec2Encoder(folder: model)
+        let encoder = try Wav2Vec2Encoder(folder: model, precision: precision)
         var generator = SplitMix(seed: 1)
         let audio = (0..<Int(seconds * 16000)).map { _ in Float(generator.nextUnit() * 0.2 - 0.1) }
         let cost = Wav2Vec2Cost(config: encoder.config, samples: audio.count, layers: layers)
@@ -51,6 +56,21 @@ struct BenchEncoder: ParsableCommand {
         print(String(format: "convolution_seconds=%.3f convolution_gflops=%.1f", convolution, cost.convolution / convolution / 1e9))
         print(String(format: "transformer_seconds=%.3f transformer_gflops=%.1f", transformer, cost.transformer / transformer / 1e9))
         print(String(format: "total_gflop=%.1f achieved_gflops=%.1f sgemm_768_gflops=%.1f", cost.total / 1e9, cost.total / total / 1e9, sgemm))
+        if precision != .float32 { try reportLoss(encoder, audio: Array(audio.prefix(160_000))) }
+    }
+
+    /// The reduced-precision states against float32 on the first 10 s: per layer, the largest
+    /// error relative to the layer's largest value, and the relative error over all values.
+    private func reportLoss(_ reduced: Wav2Vec2Encoder, audio: [Float]) throws {
+        let exact = try Wav2Vec2Encoder(folder: model).encode(audio, layers: layers).hiddenStates
+        let approximate = reduced.encode(audio, layers: layers).hiddenStates
+        for (index, (a, b)) in zip(approximate, exact).enumerated() {
+            let scale = b.values.map { abs($0) }.max() ?? 1
+            let worst = zip(a.values, b.values).map { abs($0 - $1) }.max() ?? 0
+            let squares = zip(a.values, b.values).reduce(0.0) { $0 + Double(($1.0 - $1.1) * ($1.0 - $1.1)) }
+            let norm = b.values.reduce(0.0) { $0 + Double($1 * $1) }
+            print(String(format: "layer=%d max_error_of_largest=%.2e relative_error=%.2e", index, Double(worst / scale), (squares / norm).squareRoot()))
+        }
     }
 
     private func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }

@@ -62,3 +62,24 @@ import TestSupport
         }
     }
 }
+
+/// The bfloat16 path against PyTorch's float32: the loss of precision, layer by layer, stays
+/// within 2 % of each layer's largest value (bfloat16 keeps 8 bits of mantissa).
+@Suite struct BFloat16ParityTests {
+    @Test(arguments: ["base-tiny", "large-tiny"])
+    func everyLayerStaysClose(model: String) throws {
+        let fixtures = Wav2Vec2ParityTests.fixtures
+        let encoder = try Wav2Vec2Encoder(folder: fixtures + model, precision: .bfloat16)
+        let input = try NpyArray(path: fixtures + "input.npy").values
+        let output = encoder.encode(input)
+        var report: [String] = []
+        for (index, state) in output.hiddenStates.enumerated() {
+            let reference = try NpyArray(path: fixtures + model + "/hidden_state_\(index).npy")
+            let scale = reference.values.map { abs($0) }.max()!
+            let error = zip(state.values, reference.values).map { abs($0 - $1) }.max()! / scale
+            report.append(String(format: "layer %d %.2e", index, error))
+            #expect(error < 2e-2, "\(model) hidden state \(index): \(error) of its largest value")
+        }
+        print("bfloat16 \(model): " + report.joined(separator: ", "))
+    }
+}

@@ -91,3 +91,25 @@ import TestSupport
         #expect(missing.stderr.contains("config.json"))
     }
 }
+
+extension Wav2Vec2StageTests {
+    /// A classification checkpoint's learned `layer_weights` weigh the hidden states (softmax first).
+    @Test func learnedLayerWeightsWeighTheStates() throws {
+        let folder = try TemporaryFolder("layer-weights")
+        let source = try SafeTensorsFile(path: Self.fixtures + "base-tiny/model.safetensors")
+        var tensors = try Dictionary(uniqueKeysWithValues: source.entries.keys.map { ("wav2vec2." + $0, try source.tensor($0)) })
+        let raw: [Float] = [0.5, -1, 2, 0]
+        tensors["layer_weights"] = Tensor(shape: [4], values: raw)
+        try SafeTensorsWriter.write(tensors, to: folder.file("model.safetensors"))
+        try FileManager.default.copyItem(atPath: Self.fixtures + "base-tiny/config.json", toPath: folder.file("config.json"))
+        let stage = try StageHarness(Wav2Vec2Stage.self, parameters: [
+            "model": .text(folder.path), "output-layers": .text("all"), "combine": .text("weighted"), "pooling": .text("frames"),
+        ], inputs: [.audio(sampleRate: 16000, channels: 1)])
+        try stage.push(Block(time: 0, width: 1, values: audio))
+        let rows = try #require(try stage.finish().first)
+        let softmax = raw.map { exp($0 - 2) }.map { $0 / raw.map { exp($0 - 2) }.reduce(0, +) }
+        let states = try (0...3).map { try NpyArray(path: Self.fixtures + "base-tiny/hidden_state_\($0).npy").values }
+        let expected = (0..<states[0].count).map { index in (0...3).reduce(Float(0)) { $0 + softmax[$1] * states[$1][index] } }
+        #expect(maxDifference(rows.values, expected) <= 1e-4)
+    }
+}

@@ -5,16 +5,32 @@ import Foundation
 /// convolutional positional embedding and the transformer layers, in Swift on BLAS.
 public final class Wav2Vec2Encoder: @unchecked Sendable {
     public let config: Wav2Vec2Config
+    /// The arithmetic of the transformer's matrix products.
+    public let precision: Precision
+    /// A classification checkpoint's learned weighting of the hidden states (`layer_weights`,
+    /// one per state, softmax-normalised as Hugging Face applies it), if it has one.
+    public let learnedLayerWeights: [Float]?
     private let weights: Wav2Vec2Weights
 
     /// Loads the model in `folder`.
     /// - Throws: `ModelError` or `SafeTensorsError` naming the file, and for weights the tensor,
     ///   its expected and found shape.
-    public init(folder: String) throws {
+    public init(folder: String, precision: Precision = .float32) throws {
         let config = try Wav2Vec2Config(path: (folder as NSString).appendingPathComponent("config.json"))
         let file = try SafeTensorsFile(path: (folder as NSString).appendingPathComponent("model.safetensors"))
         self.config = config
-        weights = try Wav2Vec2Weights(file: file, config: config)
+        self.precision = precision
+        weights = try Wav2Vec2Weights(file: file, config: config, precision: precision)
+        if let raw = file.entries["layer_weights"] != nil ? try file.tensor("layer_weights").values : nil {
+            guard raw.count == config.layers + 1 else {
+                throw ModelError(path: file.path, reason: "tensor 'layer_weights' has shape [\(raw.count)], expected [\(config.layers + 1)]")
+            }
+            let largest = raw.max()!
+            let exponentials = raw.map { exp($0 - largest) }
+            learnedLayerWeights = exponentials.map { $0 / exponentials.reduce(0, +) }
+        } else {
+            learnedLayerWeights = nil
+        }
     }
 
     /// The intermediate results of one pass, [frames, width] each.
@@ -40,7 +56,7 @@ public final class Wav2Vec2Encoder: @unchecked Sendable {
             Layers.layerNorm(&projected, gamma: norm.gamma, beta: norm.beta, epsilon: config.layerNormEpsilon)
         }
         let extract = projected
-        var hidden = Layers.linear(projected, weight: weights.projection.weight, bias: weights.projection.bias)
+        var hidden = weights.projection(projected)
         let depth = min(layers ?? config.layers, config.layers)
         let states = transformer(&hidden, layers: depth)
         var last = states[states.count - 1]
@@ -106,16 +122,13 @@ public final class Wav2Vec2Encoder: @unchecked Sendable {
     }
 
     private func attention(_ x: Tensor, _ layer: Wav2Vec2Weights.TransformerLayer) -> Tensor {
-        let q = Layers.linear(x, weight: layer.query.weight, bias: layer.query.bias)
-        let k = Layers.linear(x, weight: layer.key.weight, bias: layer.key.bias)
-        let v = Layers.linear(x, weight: layer.value.weight, bias: layer.value.bias)
-        let mixed = Layers.attention(q: q, k: k, v: v, heads: config.heads)
-        return Layers.linear(mixed, weight: layer.output.weight, bias: layer.output.bias)
+        let mixed = Layers.attention(q: layer.query(x), k: layer.key(x), v: layer.value(x), heads: config.heads)
+        return layer.output(mixed)
     }
 
     private func feedForward(_ x: Tensor, _ layer: Wav2Vec2Weights.TransformerLayer) -> Tensor {
-        var inner = Layers.linear(x, weight: layer.intermediate.weight, bias: layer.intermediate.bias)
+        var inner = layer.intermediate(x)
         Layers.gelu(&inner)
-        return Layers.linear(inner, weight: layer.feedForwardOutput.weight, bias: layer.feedForwardOutput.bias)
+        return layer.feedForwardOutput(inner)
     }
 }

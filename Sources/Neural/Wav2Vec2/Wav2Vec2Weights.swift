@@ -11,22 +11,22 @@ struct Wav2Vec2Weights {
     }
 
     struct TransformerLayer {
-        var query, key, value, output: (weight: Tensor, bias: [Float])
+        var query, key, value, output: LinearLayer
         var attentionNorm: (gamma: [Float], beta: [Float])
-        var intermediate, feedForwardOutput: (weight: Tensor, bias: [Float])
+        var intermediate, feedForwardOutput: LinearLayer
         var finalNorm: (gamma: [Float], beta: [Float])
     }
 
     var convolutions: [Convolution] = []
     var projectionNorm: (gamma: [Float], beta: [Float])?
-    var projection: (weight: Tensor, bias: [Float])
+    var projection: LinearLayer
     /// The positional convolution's weight, with its weight norm already applied.
     var positionalWeight: Tensor
     var positionalBias: [Float]
     var encoderNorm: (gamma: [Float], beta: [Float])
     var layers: [TransformerLayer] = []
 
-    init(file: SafeTensorsFile, config: Wav2Vec2Config) throws {
+    init(file: SafeTensorsFile, config: Wav2Vec2Config, precision: Precision) throws {
         let prefix = ["wav2vec2.", "hubert.", ""].first { prefix in file.entries.keys.contains { $0.hasPrefix(prefix + "encoder.") } } ?? ""
         func load(_ name: String, _ shape: [Int]) throws -> Tensor {
             let full = prefix + name
@@ -42,8 +42,8 @@ struct Wav2Vec2Weights {
         func norm(_ name: String, _ size: Int) throws -> (gamma: [Float], beta: [Float]) {
             (try vector("\(name).weight", size), try vector("\(name).bias", size))
         }
-        func dense(_ name: String, out: Int, in inputs: Int) throws -> (weight: Tensor, bias: [Float]) {
-            (try load("\(name).weight", [out, inputs]), try vector("\(name).bias", out))
+        func dense(_ name: String, out: Int, in inputs: Int) throws -> LinearLayer {
+            LinearLayer(weight: try load("\(name).weight", [out, inputs]), bias: try vector("\(name).bias", out), precision: precision)
         }
 
         var inChannels = 1
