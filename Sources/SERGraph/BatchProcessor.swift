@@ -52,7 +52,7 @@ public struct BatchProcessor: Sendable {
                 while let index = queue.next() {
                     let input = inputs[index]
                     progress.started(input)
-                    let outcome = self.process(input, sourceName: sourceName, parameter: source.parameter)
+                    let outcome = self.process(input, sourceName: sourceName, parameter: source.parameter, progress: progress)
                     queue.record(outcome, at: index)
                     progress.ended(input, outcome)
                 }
@@ -63,7 +63,7 @@ public struct BatchProcessor: Sendable {
         return queue.waitForWorkers(workers.count)
     }
 
-    private func process(_ input: BatchInput, sourceName: String, parameter: String) -> Outcome {
+    private func process(_ input: BatchInput, sourceName: String, parameter: String, progress: BatchProgress) -> Outcome {
         let bindings = RunBindings(overrides: [sourceName: [parameter: .text(input.path)]],
                                    outputDirectory: outputDirectory, stem: input.stem)
         let outputs = bindings.outputFiles(of: graph)
@@ -72,7 +72,15 @@ public struct BatchProcessor: Sendable {
         }
         do {
             let pipeline = try Pipeline(graph: graph, bindings: bindings)
-            return .processed(seconds: try pipeline.run().seconds)
+            var reported = Date()
+            let statistics = try pipeline.run {
+                if Date().timeIntervalSince(reported) > 0.2 {
+                    reported = Date()
+                    progress.advanced(input, seconds: pipeline.statistics.seconds)
+                }
+                return false
+            }
+            return .processed(seconds: statistics.seconds)
         } catch let error as GraphError {
             return .failed(error.diagnostics.map { "stage '\($0.stage ?? "?")': \($0.message)" }.joined(separator: "; "))
         } catch {
@@ -124,6 +132,10 @@ private final class WorkQueue: @unchecked Sendable {
 
 /// Receives the progress of a batch; called from worker threads.
 public protocol BatchProgress: Sendable {
+    /// `input` is about to be processed.
     func started(_ input: BatchInput)
+    /// `seconds` of `input`'s audio have been processed so far (a few times a second).
+    func advanced(_ input: BatchInput, seconds: Double)
+    /// `input` is done, skipped or failed.
     func ended(_ input: BatchInput, _ outcome: BatchProcessor.Outcome)
 }

@@ -21,7 +21,8 @@ public final class Pipeline {
     private var emitters: [Output] = []
     /// Readers of each stage's output ports: routes[stage][port] = [(stage, input port)].
     private var routes: [[[(stage: Int, port: Int)]]]
-    private var statistics = RunStatistics()
+    /// What the sources have produced so far (readable while the run goes on, from its thread).
+    public private(set) var statistics = RunStatistics()
     /// Called with each block of events that reaches a sink (a stage without outputs), and the
     /// format it arrives in: where a live run measures how late its decisions are.
     public var sinkEventObserver: ((Block, StreamFormat) -> Void)?

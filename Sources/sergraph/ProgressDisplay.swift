@@ -1,36 +1,56 @@
+import AudioFiles
 import Foundation
 import SERGraph
 
-/// Shows a batch's progress on standard error: a bar with an ETA on a terminal, one line per
-/// file otherwise; failures as they happen and a summary at the end.
+/// Shows a batch's progress on standard error: a bar with an ETA on a terminal (moving within
+/// long files too), one line per file otherwise; failures as they happen and a summary at the end.
 final class ProgressDisplay: BatchProgress, @unchecked Sendable {
     private let lock = NSLock()
     private let interactive: Bool
     private let total: Int
-    private let totalBytes: Int64
+    /// Each input's length in seconds, from its header (0 when it cannot be read).
+    private let durations: [String: Double]
+    private let totalAudio: Double
     private let start = Date()
     private var done = 0
-    private var doneBytes: Int64 = 0
-    private var processedBytes: Int64 = 0
+    /// Audio of the inputs that have ended (processed, skipped or failed).
+    private var endedAudio = 0.0
+    /// Audio processed in this run: of finished inputs, and so far of the running ones.
+    private var processedAudio = 0.0
+    private var running: [String: Double] = [:]
     private var failures = 0
     private var lastDraw = Date.distantPast
 
     init(inputs: [BatchInput], interactive: Bool) {
         self.interactive = interactive
         total = inputs.count
-        totalBytes = inputs.reduce(0) { $0 + $1.size }
+        durations = Dictionary(inputs.map { input in
+            let reader = try? AudioFileReader(path: input.path)
+            defer { reader?.close() }
+            return (input.path, reader.map { Double($0.frameCount) / $0.sampleRate } ?? 0)
+        }, uniquingKeysWith: { first, _ in first })
+        totalAudio = durations.values.reduce(0, +)
     }
 
     func started(_ input: BatchInput) {}
 
+    func advanced(_ input: BatchInput, seconds: Double) {
+        guard interactive else { return }
+        lock.withLock {
+            running[input.path] = seconds
+            if Date().timeIntervalSince(lastDraw) > 0.1 { drawBar() }
+        }
+    }
+
     func ended(_ input: BatchInput, _ outcome: BatchProcessor.Outcome) {
         lock.withLock {
             done += 1
-            doneBytes += input.size
+            running[input.path] = nil
+            endedAudio += durations[input.path] ?? 0
             var line: String?
             switch outcome {
             case .processed(let seconds):
-                processedBytes += input.size
+                processedAudio += seconds
                 if !interactive { line = "[\(done)/\(total)] \(input.path): done (\(formatDuration(seconds)) of audio)" }
             case .skipped:
                 if !interactive { line = "[\(done)/\(total)] \(input.path): skipped, outputs exist" }
@@ -69,13 +89,15 @@ final class ProgressDisplay: BatchProgress, @unchecked Sendable {
     private func drawBar() {
         lastDraw = Date()
         let width = 30
-        let fraction = totalBytes > 0 ? Double(doneBytes) / Double(totalBytes) : Double(done) / Double(max(total, 1))
+        let inProgress = running.values.reduce(0, +)
+        let fraction = totalAudio > 0 ? min(1, (endedAudio + inProgress) / totalAudio) : Double(done) / Double(max(total, 1))
         let filled = Int(fraction * Double(width))
         let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
         let elapsed = Date().timeIntervalSince(start)
         var eta = ""
-        if processedBytes > 0 && done < total {
-            eta = "  ETA \(formatDuration(elapsed / Double(processedBytes) * Double(totalBytes - doneBytes)))"
+        let rate = (processedAudio + inProgress) / max(elapsed, 1e-3)
+        if rate > 0 && done < total {
+            eta = "  ETA \(formatDuration(max(0, totalAudio - endedAudio - inProgress) / rate))"
         }
         let failed = failures > 0 ? "  \(failures) failed" : ""
         FileHandle.standardError.write(Data("\r\u{1B}[2K[\(bar)] \(done)/\(total) files  \(formatDuration(elapsed))\(eta)\(failed)".utf8))
