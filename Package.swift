@@ -30,6 +30,8 @@ let package = Package(
         .systemLibrary(name: "CFFTW", pkgConfig: "fftw3f", providers: [.apt(["libfftw3-dev"])]),
         .systemLibrary(name: "CLiblo", pkgConfig: "liblo", providers: [.apt(["liblo-dev"])]),
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        // glibc's vector math (libmvec): vector exp for softmax.
+        .systemLibrary(name: "CVectorMath"),
         // oneDNN (no pkg-config file in Debian's libdnnl-dev).
         .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
         // A thread-local "in real-time code" flag and a monotonic clock: C, because Swift has no
@@ -49,7 +51,7 @@ let package = Package(
         .target(name: "LiveAudio", dependencies: ["CJack", "CRealtime", .product(name: "Atomics", package: "swift-atomics")],
                 swiftSettings: swift5),
         // Tensors on BLAS, safetensors, the wav2vec2 encoder.
-        .target(name: "Neural", dependencies: ["COpenBLAS", "CDNNL"], swiftSettings: swift5),
+        .target(name: "Neural", dependencies: ["COpenBLAS", "CDNNL", "CVectorMath"], swiftSettings: swift5),
         // NumPy .npy arrays: feature files out, golden vectors in.
         .target(name: "ArrayFiles", swiftSettings: swift5),
         // The engine: graph files, validation, scheduling, batch processing.

@@ -156,8 +156,10 @@ public enum Layers {
             let start = values + row * width
             var largest = -Float.infinity
             for index in 0..<width { largest = max(largest, start[index]) }
+            for index in 0..<width { start[index] -= largest }
+            VectorMath.exp(start, count: width)
             var sum: Float = 0
-            for index in 0..<width { start[index] = exp(start[index] - largest); sum += start[index] }
+            for index in 0..<width { sum += start[index] }
             let scale = 1 / sum
             for index in 0..<width { start[index] *= scale }
         }
