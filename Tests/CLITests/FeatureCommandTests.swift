@@ -49,3 +49,17 @@ import TestSupport
         #expect(bad.stderr.contains("unknown parameter 'mells' for logmel (did you mean 'mels'?)"))
     }
 }
+
+extension FeatureCommandTests {
+    /// graphs/wav2vec2-embeddings.yaml runs the encoder offline and writes its embeddings.
+    @Test func wav2vec2GraphWritesEmbeddings() throws {
+        let folder = try TemporaryFolder("wav2vec2-graph")
+        let result = try runCommand(sergraphExecutable, ["process", packageRoot + "/graphs/wav2vec2-embeddings.yaml",
+                                                         packageRoot + "/examples/hello-48k.flac", "-o", folder.path])
+        #expect(result.status == 0, "\(result.stderr)")
+        let utterance = try NpyArray(path: folder.file("hello-48k.utterance.npy"))
+        let frames = try NpyArray(path: folder.file("hello-48k.layer2-frames.npy"))
+        #expect(utterance.rows == 1 && utterance.columns == 48)
+        #expect(frames.columns == 48 && frames.rows == 306)  // 6.125 s at 16 kHz through the strides: 306 frames
+    }
+}
