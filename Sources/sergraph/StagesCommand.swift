@@ -15,7 +15,10 @@ struct Stages: ParsableCommand {
     func run() throws {
         let registry = makeRegistry(plugins: plugins)
         guard let name else {
-            for factory in registry.all { print(summaryLine(factory)) }
+            let nameWidth = registry.all.map(\.info.name.count).max() ?? 0
+            // Column width for the usual signatures; a longer one pushes its summary along.
+            let signatureWidth = min(28, registry.all.map { signature($0.info).count }.max() ?? 0)
+            for factory in registry.all { print(summaryLine(factory, nameWidth: nameWidth, signatureWidth: signatureWidth)) }
             print("\n`sergraph stages NAME` shows a stage's ports and parameters.")
             return
         }
@@ -27,14 +30,19 @@ struct Stages: ParsableCommand {
         print(detail(factory))
     }
 
-    private func summaryLine(_ factory: StageFactory) -> String {
+    /// "audio → features,event": the kinds a stage takes and gives.
+    private func signature(_ info: StageInfo) -> String {
+        let inputs = info.inputs.map { $0.kinds.map(\.rawValue).joined(separator: "|") }.joined(separator: ",")
+        let outputs = info.outputs.map { $0.kinds.map(\.rawValue).joined(separator: "|") }.joined(separator: ",")
+        return "\(inputs.isEmpty ? "·" : inputs) → \(outputs.isEmpty ? "·" : outputs)"
+    }
+
+    private func summaryLine(_ factory: StageFactory, nameWidth: Int, signatureWidth: Int) -> String {
         let info = factory.info
         let origin = factory.origin == "built-in" ? "" : "  [plugin: \(factory.origin)]"
-        let ports = info.inputs.map { "\($0.kinds.map(\.rawValue).joined(separator: "|"))" }.joined(separator: ",")
-        let outputs = info.outputs.map { $0.kinds[0].rawValue }.joined(separator: ",")
-        let signature = "\(ports.isEmpty ? "·" : ports) → \(outputs.isEmpty ? "·" : outputs)"
-        return info.name.padding(toLength: 18, withPad: " ", startingAt: 0)
-            + signature.padding(toLength: 20, withPad: " ", startingAt: 0) + info.summary + origin
+        let kinds = signature(info)
+        return info.name.padding(toLength: nameWidth + 2, withPad: " ", startingAt: 0)
+            + kinds.padding(toLength: max(signatureWidth, kinds.count) + 2, withPad: " ", startingAt: 0) + info.summary + origin
     }
 
     private func detail(_ factory: StageFactory) -> String {
