@@ -24,11 +24,6 @@ public struct Tensor: Sendable, Equatable {
     public var rows: Int { shape[0] }
     public var columns: Int { shape[1] }
 
-    /// The same values under another shape of the same size.
-    public func reshaped(_ shape: [Int]) -> Tensor {
-        Tensor(shape: shape, values: values)
-    }
-
     /// The transpose of a two-dimensional tensor.
     public func transposed() -> Tensor {
         precondition(shape.count == 2)

@@ -66,7 +66,7 @@ final class SpectralFeatureExtractor {
         return coefficients
     }
 
-    /// Emits consecutive frames as one block each run of evenly spaced times.
+    /// Emits the frames now complete as one block (they are consecutive: a gap restarts the stream).
     private func emit(_ complete: [(time: Int64, columns: [Float])], output: Output) throws {
         guard let first = complete.first, let width = frames?.width else { return }
         try output.emit(Block(time: first.time, width: width, values: complete.flatMap(\.columns)))
