@@ -1,3 +1,4 @@
+import DSP
 import StageKit
 
 /// Groups frames into decision windows, the unit a classifier decides on: every `hop`
@@ -15,15 +16,7 @@ public final class DecisionWindow: Stage {
 
     private let lengthSeconds: Double
     private let hopSeconds: Double
-    private var dimension = 1
-    private var framesPerWindow = 1
-    private var framesPerHop = 1
-    private var frameHop = 1
-    /// Frames not yet past every window they belong to, and the stream time of the first.
-    private var frames: [Float] = []
-    private var firstTime: Int64 = 0
-    /// Frames still to pass over before the next window starts.
-    private var skip = 0
+    private var windows: SlidingWindows?
     private var expected: Int64?
 
     public init(parameters: Parameters, context: StageContext) throws {
@@ -33,41 +26,32 @@ public final class DecisionWindow: Stage {
 
     public func prepare(inputs: [StreamFormat]) throws -> [StreamFormat] {
         let input = inputs[0]
-        dimension = input.width
-        frameHop = input.hop
         let framesPerSecond = input.sampleRate / Double(input.hop)
-        framesPerWindow = max(1, Int((lengthSeconds * framesPerSecond).rounded()))
-        framesPerHop = max(1, Int((hopSeconds * framesPerSecond).rounded()))
+        let windows = SlidingWindows(length: max(1, Int((lengthSeconds * framesPerSecond).rounded())),
+                                     hop: max(1, Int((hopSeconds * framesPerSecond).rounded())), width: input.width, rowHop: input.hop)
+        self.windows = windows
         let name = input.labels.first ?? input.kind.rawValue
-        var format = StreamFormat.features(name, dimension: framesPerWindow * dimension, hop: framesPerHop * frameHop,
+        var format = StreamFormat.features(name, dimension: windows.length * input.width, hop: windows.hop * input.hop,
                                            sampleRate: input.sampleRate)
-        format.labels = [name, "\(framesPerWindow)x\(dimension)"]
+        format.labels = [name, "\(windows.length)x\(input.width)"]
         return [format]
     }
 
     public func process(_ block: Block, port: Int, output: Output) throws {
+        guard let width = windows.map({ $0.length * $0.width }) else { return }
         if block.time != expected {
             // A start, or a gap: windows never span frames that were dropped.
-            frames = []
-            firstTime = block.time
-            skip = 0
+            windows?.restart(at: block.time)
         }
-        expected = block.time + Int64(block.rows * frameHop)
-        frames += block.values
-        var windows: [Float] = []
-        var windowTime: Int64?
-        while true {
-            let dropped = min(skip, frames.count / dimension)
-            frames.removeFirst(dropped * dimension)
-            firstTime += Int64(dropped * frameHop)
-            skip -= dropped
-            guard skip == 0, frames.count >= framesPerWindow * dimension else { break }
-            windowTime = windowTime ?? firstTime
-            windows += frames[0..<(framesPerWindow * dimension)]
-            skip = framesPerHop
+        expected = block.time + Int64(block.rows * (windows?.rowHop ?? 1))
+        var rows: [Float] = []
+        var firstTime: Int64?
+        block.values.withUnsafeBufferPointer { frames in
+            windows?.push(frames) { window, time in
+                firstTime = firstTime ?? time
+                rows.append(contentsOf: window)
+            }
         }
-        if let windowTime {
-            try output.emit(Block(time: windowTime, width: framesPerWindow * dimension, values: windows))
-        }
+        if let firstTime { try output.emit(Block(time: firstTime, width: width, values: rows)) }
     }
 }

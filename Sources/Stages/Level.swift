@@ -1,3 +1,4 @@
+import DSP
 import Foundation
 import StageKit
 
@@ -20,16 +21,8 @@ public final class Level: Stage {
     private let windowSeconds: Double
     private let hopSeconds: Double
     private let floor: Double
-    private var window = 0
-    private var hop = 0
+    private var windows: SlidingWindows?
     private var channels = 1
-    /// Samples not yet fully used, starting at stream time `pendingTime`.
-    private var pending: [Float] = []
-    private var pendingTime: Int64 = 0
-    /// Stream time up to which emitted windows have covered the signal.
-    private var coveredUntil: Int64 = 0
-    /// Frames still to pass over before the next window starts.
-    private var skip = 0
     /// The stream time the next block should have; another one means audio was dropped upstream.
     private var expected: Int64?
 
@@ -42,50 +35,32 @@ public final class Level: Stage {
 
     public func prepare(inputs: [StreamFormat]) throws -> [StreamFormat] {
         let input = inputs[0]
-        window = max(1, Int((windowSeconds * input.sampleRate).rounded()))
-        hop = max(1, Int((hopSeconds * input.sampleRate).rounded()))
         channels = input.channels
+        windows = SlidingWindows(length: max(1, Int((windowSeconds * input.sampleRate).rounded())),
+                                 hop: max(1, Int((hopSeconds * input.sampleRate).rounded())), width: channels)
         return [.event(sampleRate: input.sampleRate, fields: Self.fields)]
     }
 
     public func process(_ block: Block, port: Int, output: Output) throws {
         if block.time != expected {
             // A start, or a gap: windows never span audio that was dropped.
-            pending = []
-            pendingTime = block.time
-            coveredUntil = block.time
-            skip = 0
+            windows?.restart(at: block.time)
         }
         expected = block.time + Int64(block.rows)
-        pending += block.values
         var events: [Event] = []
-        var start = 0  // frames of `pending` used up
-        while true {
-            let available = pending.count / channels - start
-            if skip > 0 {
-                let dropped = min(skip, available)
-                start += dropped
-                skip -= dropped
-                pendingTime += Int64(dropped)
-                if skip > 0 { break }
-            }
-            guard pending.count / channels - start >= window else { break }
-            events.append(measure(pending[(start * channels)..<((start + window) * channels)], at: pendingTime))
-            coveredUntil = pendingTime + Int64(window)
-            skip = hop
+        block.values.withUnsafeBufferPointer { samples in
+            windows?.push(samples) { window, time in events.append(measure(window, at: time)) }
         }
-        pending.removeFirst(start * channels)
         if !events.isEmpty { try output.emit(Block(events: events)) }
     }
 
+    /// A shorter last window over what the full windows did not reach.
     public func finish(output: Output) throws {
-        let frames = pending.count / channels
-        guard frames > 0, pendingTime + Int64(frames) > coveredUntil else { return }
-        try output.emit(Block(events: [measure(pending[...], at: pendingTime)]))
-        pending = []
+        guard let tail = windows?.uncoveredTail else { return }
+        try output.emit(Block(events: [measure(tail.values, at: tail.time)]))
     }
 
-    private func measure(_ samples: ArraySlice<Float>, at time: Int64) -> Event {
+    private func measure(_ samples: some Collection<Float>, at time: Int64) -> Event {
         var sumOfSquares: Double = 0
         var peak: Float = 0
         for sample in samples {
