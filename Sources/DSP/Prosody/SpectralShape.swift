@@ -1,7 +1,7 @@
 import Foundation
 
 /// The spectral balance descriptors of eGeMAPS, from the power spectrum of a Hann-windowed
-/// frame (a plain DFT, evaluated only up to 5 kHz).
+/// frame.
 public struct SpectralShape: Sendable, Equatable {
     /// Slope of the least-squares line through the power spectrum in dB against frequency
     /// in Hz, over 0–500 Hz (DC excluded), in dB/Hz.
@@ -23,23 +23,18 @@ public struct SpectralShape: Sendable, Equatable {
     static let alphaLowBand = 50.0..<1000.0, alphaHighBand = 1000.0..<5000.0
 }
 
-/// Computes `SpectralShape` for frames of one length and sample rate, with the window and
-/// the DFT's sines and cosines computed once.
+/// Computes `SpectralShape` for frames of one length and sample rate: a Hann window and the
+/// power spectrum through `RealFFT` (FFTW), planned once.
 public struct SpectralShapeAnalyzer {
     private let sampleRate: Double
-    private let window: [Double]
-    private let cosines: [Double], sines: [Double]
-    /// The highest DFT bin needed (5 kHz, or the Nyquist frequency).
-    private let lastBin: Int
+    private let window: [Float]
+    private let fft: RealFFT
 
     /// An analyzer for frames of `length` samples at `sampleRate`.
     public init(length: Int, sampleRate: Double) {
         self.sampleRate = sampleRate
-        window = (0..<length).map { 0.5 - 0.5 * cos(2 * .pi * Double($0) / Double(length)) }
-        cosines = (0..<length).map { cos(2 * .pi * Double($0) / Double(length)) }
-        sines = (0..<length).map { sin(2 * .pi * Double($0) / Double(length)) }
-        let binHz = sampleRate / Double(length)
-        lastBin = min(length / 2, Int((SpectralShape.alphaHighBand.upperBound / binHz).rounded(.up)))
+        window = WindowFunction.hann.coefficients(length: length, frameLength: length)
+        fft = RealFFT(size: length)
     }
 
     /// The spectral shape of `frame` (as many samples as the analyzer was made for).
@@ -59,39 +54,14 @@ public struct SpectralShapeAnalyzer {
                              alphaRatio: low > 0 && high > 0 ? 10 * log10(low / high) : 0)
     }
 
-    /// |X[k]|² of the windowed frame for bins 0...lastBin.
+    /// |X[k]|² of the windowed frame.
     private func powerSpectrum(_ frame: [Double]) -> [Double] {
         precondition(frame.count == window.count, "frames must have the analyzer's length")
-        let windowed = zip(frame, window).map(*)
-        let length = windowed.count
-        return windowed.withUnsafeBufferPointer { x in
-            cosines.withUnsafeBufferPointer { cosines in
-                sines.withUnsafeBufferPointer { sines in
-                    (0...lastBin).map { bin -> Double in
-                        // Even and odd samples in separate sums, so the additions overlap.
-                        var real = (0.0, 0.0), imaginary = (0.0, 0.0)
-                        var phase = 0
-                        var n = 0
-                        while n + 2 <= length {
-                            real.0 += x[n] * cosines[phase]
-                            imaginary.0 -= x[n] * sines[phase]
-                            phase += bin
-                            if phase >= length { phase -= length }
-                            real.1 += x[n + 1] * cosines[phase]
-                            imaginary.1 -= x[n + 1] * sines[phase]
-                            phase += bin
-                            if phase >= length { phase -= length }
-                            n += 2
-                        }
-                        if n < length {
-                            real.0 += x[n] * cosines[phase]
-                            imaginary.0 -= x[n] * sines[phase]
-                        }
-                        let re = real.0 + real.1, im = imaginary.0 + imaginary.1
-                        return re * re + im * im
-                    }
-                }
-            }
+        let windowed = zip(frame, window).map { Float($0) * $1 }
+        var power = [Float](repeating: 0, count: fft.bins)
+        windowed.withUnsafeBufferPointer { input in
+            power.withUnsafeMutableBufferPointer { fft.spectrum(of: input, power: 2, into: $0) }
         }
+        return power.map(Double.init)
     }
 }
