@@ -1,4 +1,5 @@
 import AudioFiles
+import DSP
 import StageKit
 
 /// Reads an audio file through libsndfile, whole or one channel, or mixed down to mono.
@@ -63,12 +64,7 @@ public final class FileSource: SourceStage {
 
     /// The average of every channel, as one channel.
     static func mixDown(_ block: Block) -> Block {
-        guard block.width > 1 else { return block }
-        let scale = 1 / Float(block.width)
-        let mono = (0..<block.rows).map { row in
-            block.values[(row * block.width)..<((row + 1) * block.width)].reduce(0, +) * scale
-        }
-        return Block(time: block.time, width: 1, values: mono)
+        Block(time: block.time, width: 1, values: mixToMono(block.values, channels: block.width))
     }
 
     /// One channel of an interleaved block.

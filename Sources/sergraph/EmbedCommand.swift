@@ -89,11 +89,7 @@ struct Embed: ParsableCommand {
     /// The file, mixed to mono and resampled to 16 kHz.
     static func load16k(_ path: String) throws -> [Float] {
         let reader = try AudioFileReader(path: path)
-        let interleaved = try reader.readAll()
-        let channels = reader.channels
-        let mono = channels == 1 ? interleaved : stride(from: 0, to: interleaved.count, by: channels).map { start in
-            interleaved[start..<(start + channels)].reduce(0, +) / Float(channels)
-        }
+        let mono = mixToMono(try reader.readAll(), channels: reader.channels)
         guard reader.sampleRate != 16000 else { return mono }
         let resampler = try Resampler(inputRate: reader.sampleRate, outputRate: 16000, channels: 1, quality: .veryHigh)
         var out: [Float] = []
