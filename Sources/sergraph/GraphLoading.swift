@@ -20,6 +20,11 @@ func loadGraph(_ argument: String, registry: StageRegistry) throws -> ValidatedG
     try GraphLoader(registry: registry).load(argument)
 }
 
+/// Whether `graph` has JACK ports, so that it needs a server to agree its formats.
+func usesJack(_ graph: ValidatedGraph) -> Bool {
+    graph.stages.contains { [JackCapture.info.name, JackPlayback.info.name].contains($0.factory.info.name) }
+}
+
 /// Writes `text` to standard error.
 func printError(_ text: String) {
     FileHandle.standardError.write(Data((text + "\n").utf8))

@@ -43,7 +43,7 @@ struct Run: ParsableCommand {
         let pipeline: Pipeline
         do {
             let validated = try loadGraph(graph, registry: makeRegistry(jack: session))
-            if validated.stages.contains(where: { $0.factory.info.name.hasPrefix("jack-") }) { _ = try session.open() }
+            if usesJack(validated) { _ = try session.open() }
             pipeline = try Pipeline(graph: validated, bindings: RunBindings(outputDirectory: output, stem: "live"))
             try pipeline.prepare()
             try session.activate()

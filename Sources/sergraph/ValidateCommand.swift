@@ -43,7 +43,7 @@ struct Validate: ParsableCommand {
     /// Agrees formats in a scratch output folder.
     /// - Returns: the formats, or why they could not be agreed (no file to open, no JACK server).
     private func negotiate(_ graph: ValidatedGraph, session: JackSession) throws -> ([[StreamFormat]]?, String?) {
-        if graph.stages.contains(where: { $0.factory.info.name.hasPrefix("jack-") }) {
+        if usesJack(graph) {
             do {
                 _ = try session.open()
             } catch {
