@@ -32,8 +32,7 @@ import TestSupport
         #expect(windows.columns == 100 * 40)
         // 6.6 s of audio gives 23 windows of 1 s every 0.25 s; about 2.2 s of speech keeps only some.
         #expect(windows.rows >= 4 && windows.rows <= 12, "\(windows.rows) windows kept")
-        let segments = try String(contentsOfFile: folder.file("padded.speech.jsonl"), encoding: .utf8).split(separator: "\n")
-            .compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        let segments = try jsonLines(folder.file("padded.speech.jsonl"))
         #expect(!segments.isEmpty)
         #expect(segments.allSatisfy { ($0["time"] as? Double ?? 0) >= 1.9 && ($0["time"] as? Double ?? 0) < 4.7 })
     }

@@ -95,8 +95,7 @@ extension JackTests {
                 """, server: server, seconds: 1.5, output: folder.path)
             #expect(statistics.blocks > 0)
             guard live.xruns == 0 else { return live.xruns }
-            let lines = try String(contentsOfFile: folder.file("live.jsonl"), encoding: .utf8).split(separator: "\n")
-            let events = try lines.map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+            let events = try jsonLines(folder.file("live.jsonl"))
             let full = events.filter { ($0["duration"] as? Double) == 0.1 }.dropFirst()  // the first may start before the connection
             #expect(full.count >= 10)
             for event in full {
@@ -125,8 +124,7 @@ extension JackTests {
         #expect(live.callbacks > 600)  // 2 s of 128-frame periods keep coming
         #expect(live.droppedFrames > 24000)  // the graph keeps up with half of real time
         #expect(statistics.blocks > 5)
-        let times = try String(contentsOfFile: folder.file("live.jsonl"), encoding: .utf8).split(separator: "\n")
-            .compactMap { (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["time"] as? Double }
+        let times = try jsonLines(folder.file("live.jsonl")).compactMap { $0["time"] as? Double }
         #expect((times.last ?? 0) > 1.5, "stream time fell behind real time")
     }
 
@@ -146,8 +144,7 @@ extension JackTests {
                   - jsonl-sink: {path: "{stem}.jsonl"}
                 """, server: server, seconds: 1, output: folder.path, plugins: [library])
             guard live.xruns == 0 else { return live.xruns }
-            let levels = try String(contentsOfFile: folder.file("live.jsonl"), encoding: .utf8).split(separator: "\n")
-                .compactMap { (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["rms_db"] as? Double }
+            let levels = try jsonLines(folder.file("live.jsonl")).compactMap { $0["rms_db"] as? Double }
             #expect(levels.count >= 8)
             // After the first window: a 1 kHz sine of peak 0.5, nearly untouched by a 10 Hz high-pass.
             #expect(levels.dropFirst(2).dropLast().allSatisfy { abs($0 - decibels(0.5 / 2.0.squareRoot())) < 0.05 }, "\(levels)")

@@ -73,8 +73,7 @@ extension JackTests {
         #expect(status == 0, "stderr: \(stderr)")
         #expect(stderr.contains("went away; waiting for it to come back"))
         #expect(stderr.contains("rejoined JACK as 'sergraph'"))
-        let times = try String(contentsOfFile: folder.file("live.levels.jsonl"), encoding: .utf8).split(separator: "\n")
-            .compactMap { (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["time"] as? Double }
+        let times = try jsonLines(folder.file("live.levels.jsonl")).compactMap { $0["time"] as? Double }
         #expect(zip(times, times.dropFirst()).allSatisfy { $1 > $0 }, "stream time must keep increasing across the gap")
         // The server was away for at least 0.3 s: stream time skips it, and windows restart after it.
         #expect(zip(times, times.dropFirst()).contains { $1 - $0 >= 0.3 }, "no gap in \(times)")

@@ -16,10 +16,9 @@ import TestSupport
                                                          "-o", folder.file("out")])
         #expect(result.status == 0, "\(result.stderr)")
         for level in [-23.0, -30.0] {
-            let lines = try String(contentsOfFile: folder.file("out/tone\(Int(-level)).loudness.jsonl"), encoding: .utf8)
-                .split(separator: "\n")
+            let lines = try jsonLines(folder.file("out/tone\(Int(-level)).loudness.jsonl"))
             #expect(lines.count == 11)
-            let summary = try #require(try JSONSerialization.jsonObject(with: Data(lines.last!.utf8)) as? [String: Any])
+            let summary = try #require(lines.last)
             #expect(summary["event"] as? String == "loudness-summary")
             // 16-bit FLAC and the DC blocker's 10 Hz corner leave a 1 kHz tone's loudness within 0.1 LU.
             #expect(abs((summary["integrated_lufs"] as? Double ?? 0) - level) <= 0.1)

@@ -37,8 +37,7 @@ import TestSupport
         let statistics = try pipeline.run()
         #expect(abs(statistics.seconds - 2) < 1e-9)
 
-        let lines = try String(contentsOfFile: folder.file("in.jsonl"), encoding: .utf8).split(separator: "\n")
-        let events = try lines.map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+        let events = try jsonLines(folder.file("in.jsonl"))
         #expect(events.map { $0["time"] as? Double } == [0, 0.5, 1, 1.5])
         for event in events[1...2] {  // away from the resampler's edges
             #expect(abs((event["rms_db"] as? Double ?? 0) - decibels(0.5 / 2.0.squareRoot())) < 0.01)

@@ -166,3 +166,19 @@ public final class RunningCommand: @unchecked Sendable {
         return (process.terminationStatus, stdout, stderr)
     }
 }
+
+/// The objects of a JSON lines file, one per line.
+/// - Throws: if the file cannot be read or a line is not a JSON object.
+public func jsonLines(_ path: String) throws -> [[String: Any]] {
+    try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map { line in
+        guard let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
+            throw JSONLinesError(description: "\(path): not a JSON object: \(line)")
+        }
+        return object
+    }
+}
+
+/// A JSON lines file with a line that is not an object.
+public struct JSONLinesError: Error, CustomStringConvertible {
+    public var description: String
+}
