@@ -17,7 +17,7 @@ public final class DecisionWindow: Stage {
     private let lengthSeconds: Double
     private let hopSeconds: Double
     private var windows: SlidingWindows?
-    private var expected: Int64?
+    private var continuity = StreamContinuity()
 
     public init(parameters: Parameters, context: StageContext) throws {
         lengthSeconds = parameters.number("length")
@@ -39,11 +39,10 @@ public final class DecisionWindow: Stage {
 
     public func process(_ block: Block, port: Int, output: Output) throws {
         guard let width = windows.map({ $0.length * $0.width }) else { return }
-        if block.time != expected {
-            // A start, or a gap: windows never span frames that were dropped.
+        if continuity.note(block, hop: windows?.rowHop ?? 1) != nil {
+            // Windows never span frames that were dropped.
             windows?.restart(at: block.time)
         }
-        expected = block.time + Int64(block.rows * (windows?.rowHop ?? 1))
         var rows: [Float] = []
         var firstTime: Int64?
         block.values.withUnsafeBufferPointer { frames in

@@ -23,8 +23,7 @@ public final class Level: Stage {
     private let floor: Double
     private var windows: SlidingWindows?
     private var channels = 1
-    /// The stream time the next block should have; another one means audio was dropped upstream.
-    private var expected: Int64?
+    private var continuity = StreamContinuity()
 
     public init(parameters: Parameters, context: StageContext) throws {
         windowSeconds = parameters.number("window")
@@ -42,11 +41,10 @@ public final class Level: Stage {
     }
 
     public func process(_ block: Block, port: Int, output: Output) throws {
-        if block.time != expected {
-            // A start, or a gap: windows never span audio that was dropped.
+        if continuity.note(block) != nil {
+            // Windows never span audio that was dropped.
             windows?.restart(at: block.time)
         }
-        expected = block.time + Int64(block.rows)
         var events: [Event] = []
         block.values.withUnsafeBufferPointer { samples in
             windows?.push(samples) { window, time in events.append(measure(window, at: time)) }

@@ -18,8 +18,7 @@ public final class Resample: Stage {
     private let quality: ResamplerQuality
     private var resampler: Resampler?
     private var produced: Int64 = 0
-    /// The stream time the next input block should have; another one means a gap.
-    private var expected: Int64?
+    private var continuity = StreamContinuity()
 
     public init(parameters: Parameters, context: StageContext) throws {
         rate = parameters.number("rate")
@@ -34,16 +33,15 @@ public final class Resample: Stage {
 
     public func process(_ block: Block, port: Int, output: Output) throws {
         guard let resampler else { return }
-        if block.time != expected {
-            // A start, or audio dropped upstream: finish what came before the gap, then start
-            // the output clock where the input's now stands, converted to the new rate.
-            if expected != nil {
+        if let start = continuity.note(block) {
+            // After a gap, finish what came before it; then start the output clock where the
+            // input's now stands, converted to the new rate.
+            if start == .afterGap {
                 try finish(output: output)
                 try resampler.reset()
             }
             produced = Int64((Double(block.time) * rate / resampler.inputRate).rounded())
         }
-        expected = block.time + Int64(block.rows)
         var converted: [Float] = []
         try resampler.process(block.values, appendingTo: &converted)
         try emit(converted, output: output)

@@ -13,7 +13,7 @@ final class SpectralFeatureExtractor {
     private var cepstrum: Cepstrum?
     private var frames: FeatureFrames?
     private var framesPerSecond = 100.0
-    private var expected: Int64?
+    private var continuity = StreamContinuity()
 
     init(name: String, parameters: Parameters, cepstral: (coefficients: Int, lifter: Int)?) {
         self.name = name
@@ -37,13 +37,12 @@ final class SpectralFeatureExtractor {
 
     func process(_ block: Block, output: Output) throws {
         guard let analyzer else { return }
-        if block.time != expected {
-            if expected != nil { try finish(output: output) }
+        if let start = continuity.note(block) {
+            if start == .afterGap { try finish(output: output) }
             analyzer.restart(at: block.time)
             frames = FeatureFrames(dimension: cepstral?.coefficients ?? analyzer.settings.filters, parameters: parameters,
                                    framesPerSecond: framesPerSecond)
         }
-        expected = block.time + Int64(block.rows)
         var complete: [(time: Int64, columns: [Float])] = []
         block.values.withUnsafeBufferPointer { samples in
             analyzer.push(samples) { logMel, time in

@@ -34,7 +34,7 @@ public final class VoiceActivity: Stage {
     private var hop = 1
     private var segmentStart: Int64?
     private var lastFrameEnd: Int64 = 0
-    private var expected: Int64?
+    private var continuity = StreamContinuity()
 
     public init(parameters: Parameters, context: StageContext) throws {
         self.parameters = parameters
@@ -62,12 +62,11 @@ public final class VoiceActivity: Stage {
     }
 
     public func process(_ block: Block, port: Int, output: Output) throws {
-        if block.time != expected {
+        if continuity.note(block) != nil {
             try closeSegment(output: output)
             framer?.restart(at: block.time)
             detector?.reset()
         }
-        expected = block.time + Int64(block.rows)
         var flags: [Float] = []
         var firstTime: Int64?
         var segments: [Event] = []

@@ -43,7 +43,7 @@ public final class Wav2Vec2Stage: Stage {
     private var hop = 0
     private var pending: [Float] = []
     private var pendingTime: Int64 = 0
-    private var expected: Int64?
+    private var continuity = StreamContinuity()
 
     public init(parameters: Parameters, context: StageContext) throws {
         modelPath = parameters.text("model")
@@ -80,12 +80,11 @@ public final class Wav2Vec2Stage: Stage {
     }
 
     public func process(_ block: Block, port: Int, output: Output) throws {
-        if block.time != expected {
+        if continuity.note(block) != nil {
             try finishUtterance(output: output)
             pending = []
             pendingTime = block.time
         }
-        expected = block.time + Int64(block.rows)
         pending += block.values
         guard window > 0 else { return }
         while pending.count >= window {
