@@ -34,6 +34,8 @@ let package = Package(
         .systemLibrary(name: "CVectorMath"),
         // oneDNN (no pkg-config file in Debian's libdnnl-dev).
         .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
+        // What the processor offers (CPUID, XGETBV), read at run time to choose fast paths.
+        .target(name: "CCPUFeatures"),
         // A thread-local "in real-time code" flag and a monotonic clock: C, because Swift has no
         // thread-local storage of its own.
         .target(name: "CRealtime"),
@@ -51,7 +53,7 @@ let package = Package(
         .target(name: "LiveAudio", dependencies: ["CJack", "CRealtime", .product(name: "Atomics", package: "swift-atomics")],
                 swiftSettings: swift5),
         // Tensors on BLAS, safetensors, the wav2vec2 encoder.
-        .target(name: "Neural", dependencies: ["COpenBLAS", "CDNNL", "CVectorMath"], swiftSettings: swift5),
+        .target(name: "Neural", dependencies: ["COpenBLAS", "CDNNL", "CVectorMath", "CCPUFeatures"], swiftSettings: swift5),
         // NumPy .npy arrays: feature files out, golden vectors in.
         .target(name: "ArrayFiles", swiftSettings: swift5),
         // The engine: graph files, validation, scheduling, batch processing.

@@ -20,13 +20,8 @@ __attribute__((target("avx2,fma"))) static inline void sergraph_exp_avx2(float *
     for (; i + 8 <= count; i += 8) _mm256_storeu_ps(values + i, _ZGVdN8v_expf(_mm256_loadu_ps(values + i)));
     for (; i < count; i++) values[i] = expf(values[i]);
 }
-
-static inline int sergraph_cpu_has_avx512f(void) { return __builtin_cpu_supports("avx512f"); }
-static inline int sergraph_cpu_has_avx2_fma(void) { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
 #else
-/* Other processors: the scalar path in VectorMath.swift. */
+/* Other processors: the scalar path in VectorMath.swift (never chosen there). */
 static inline void sergraph_exp_avx512(float *values, long count) { for (long i = 0; i < count; i++) values[i] = expf(values[i]); }
 static inline void sergraph_exp_avx2(float *values, long count) { sergraph_exp_avx512(values, count); }
-static inline int sergraph_cpu_has_avx512f(void) { return 0; }
-static inline int sergraph_cpu_has_avx2_fma(void) { return 0; }
 #endif

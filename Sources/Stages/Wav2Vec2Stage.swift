@@ -108,7 +108,7 @@ public final class Wav2Vec2Stage: Stage {
 
     private func emit(_ samples: [Float], at time: Int64, output: Output) throws {
         guard let encoder, encoder.config.frames(forSamples: samples.count) > 0 else { return }
-        let encoded = encoder.encode(samples, layers: depth)
+        let encoded = try encoder.encode(samples, layers: depth)
         let chosen = selected.map { $0 < 0 ? encoded.lastHiddenState : encoded.hiddenStates[$0] }
         let frames = chosen[0].rows, width = chosen[0].columns
         var rows = [Float]()

@@ -39,14 +39,14 @@ struct BenchEncoder: ParsableCommand {
         var generator = SplitMix(seed: 1)
         let audio = (0..<Int(seconds * 16000)).map { _ in Float(generator.nextUnit() * 0.2 - 0.1) }
         let cost = Wav2Vec2Cost(config: encoder.config, samples: audio.count, layers: layers)
-        _ = encoder.encode(Array(audio.prefix(16000)), layers: layers)  // warm-up: pages, BLAS threads
+        _ = try encoder.encode(Array(audio.prefix(16000)), layers: layers)  // warm-up: pages, BLAS threads
         var totals: [Double] = [], convolutions: [Double] = []
         for _ in 0..<runs {
             let start = Date()
             _ = encoder.convolutionFeatures(audio)
             convolutions.append(Date().timeIntervalSince(start))
             let full = Date()
-            _ = encoder.encode(audio, layers: layers)
+            _ = try encoder.encode(audio, layers: layers)
             totals.append(Date().timeIntervalSince(full))
         }
         let total = median(totals), convolution = median(convolutions), transformer = max(total - convolution, 1e-9)
@@ -63,7 +63,7 @@ struct BenchEncoder: ParsableCommand {
     /// error relative to the layer's largest value, and the relative error over all values.
     private func reportLoss(_ reduced: Wav2Vec2Encoder, audio: [Float]) throws {
         let exact = try Wav2Vec2Encoder(folder: model).encode(audio, layers: layers).hiddenStates
-        let approximate = reduced.encode(audio, layers: layers).hiddenStates
+        let approximate = try reduced.encode(audio, layers: layers).hiddenStates
         for (index, (a, b)) in zip(approximate, exact).enumerated() {
             let scale = b.values.map { abs($0) }.max() ?? 1
             let worst = zip(a.values, b.values).map { abs($0 - $1) }.max() ?? 0

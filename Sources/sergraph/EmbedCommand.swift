@@ -67,7 +67,7 @@ struct Embed: ParsableCommand {
             do {
                 let started = Date()
                 let samples = try Self.load16k(file.path)
-                let states = encoder.encode(samples, layers: selected.max()).hiddenStates
+                let states = try encoder.encode(samples, layers: selected.max()).hiddenStates
                 let outputs = OutputFiles()
                 for (index, path) in zip(selected, paths) {
                     let writer = try NpyWriter(path: outputs.temporaryPath(for: path), columns: states[index].columns)

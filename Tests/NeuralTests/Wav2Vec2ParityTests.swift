@@ -21,7 +21,7 @@ import TestSupport
     @Test(arguments: ["base-tiny", "large-tiny", "hubert-tiny", "base-tiny-hub-names"])
     func everyLayerMatchesPyTorch(model: String) throws {
         let encoder = try Wav2Vec2Encoder(folder: Self.fixtures + model)
-        let output = encoder.encode(try input())
+        let output = try encoder.encode(try input())
         let references = Self.fixtures + (model == "base-tiny-hub-names" ? "base-tiny" : model) + "/"
         var errors = ["conv_features": try worst(output.convolutionFeatures, references + "conv_features.npy")]
         if FileManager.default.fileExists(atPath: references + "extract_features.npy") {
@@ -39,7 +39,7 @@ import TestSupport
     /// An early exit runs fewer layers and gives the same states up to there.
     @Test func earlyExitStopsAtTheLayerAsked() throws {
         let encoder = try Wav2Vec2Encoder(folder: Self.fixtures + "base-tiny")
-        let output = encoder.encode(try input(), layers: 1)
+        let output = try encoder.encode(try input(), layers: 1)
         #expect(output.hiddenStates.count == 2)
         #expect(try worst(output.hiddenStates[1], Self.fixtures + "base-tiny/hidden_state_1.npy") <= 1e-4)
     }
@@ -64,14 +64,21 @@ import TestSupport
 }
 
 /// The bfloat16 path against PyTorch's float32: the loss of precision, layer by layer, stays
-/// within 2 % of each layer's largest value (bfloat16 keeps 8 bits of mantissa).
-@Suite struct BFloat16ParityTests {
+/// within 2 % of each layer's largest value (bfloat16 keeps 8 bits of mantissa). Runs where the
+/// processor and oneDNN have bfloat16 kernels; elsewhere it prints why it is skipped, and
+/// `PortabilityTests` and the CLI tests check the refusal instead.
+@Suite(.enabled("needs AVX512-BF16 or AMX, and oneDNN allowed to use it") {
+    guard let reason = Precision.bfloat16.unavailableReason else { return true }
+    print("BFloat16ParityTests skipped: \(reason)")
+    return false
+})
+struct BFloat16ParityTests {
     @Test(arguments: ["base-tiny", "large-tiny"])
     func everyLayerStaysClose(model: String) throws {
         let fixtures = Wav2Vec2ParityTests.fixtures
         let encoder = try Wav2Vec2Encoder(folder: fixtures + model, precision: .bfloat16)
         let input = try NpyArray(path: fixtures + "input.npy").values
-        let output = encoder.encode(input)
+        let output = try encoder.encode(input)
         var report: [String] = []
         for (index, state) in output.hiddenStates.enumerated() {
             let reference = try NpyArray(path: fixtures + model + "/hidden_state_\(index).npy")

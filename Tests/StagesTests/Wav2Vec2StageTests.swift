@@ -51,7 +51,7 @@ import TestSupport
         let rows = try stage.push(Block(time: 0, width: 1, values: audio))
         #expect(rows.map(\.time) == [0, 4000, 8000])  // windows of 8000 samples every 4000 within 19200
         let encoder = try Wav2Vec2Encoder(folder: Self.fixtures + "large-tiny")
-        let second = encoder.encode(Array(audio[4000..<12000])).lastHiddenState
+        let second = try encoder.encode(Array(audio[4000..<12000])).lastHiddenState
         let mean = (0..<48).map { c in (0..<second.rows).reduce(Float(0)) { $0 + second.values[$1 * 48 + c] } / Float(second.rows) }
         #expect(maxDifference(rows[1].values, mean) < 1e-5)
     }

@@ -1,75 +1,160 @@
 import CDNNL
 import Foundation
 
+/// A oneDNN call that did not succeed, with oneDNN's status.
+public struct OneDNNError: Error, Sendable, CustomStringConvertible {
+    /// The call, e.g. `dnnl_primitive_desc_create`.
+    public var call: String
+    public var status: String
+    public var description: String { "oneDNN: \(call) failed (\(status))" }
+}
+
 /// The few oneDNN calls the bfloat16 path needs: one CPU engine and stream for the process.
+/// Every status is checked and a failure thrown as `OneDNNError`.
 enum OneDNN {
     /// Serialises use of the shared stream.
     static let lock = NSLock()
 
-    static let engine: dnnl_engine_t = {
+    private static let shared = Result { () throws -> (engine: dnnl_engine_t, stream: dnnl_stream_t) in
         var engine: dnnl_engine_t?
-        check(dnnl_engine_create(&engine, dnnl_cpu, 0))
-        return engine!
-    }()
-
-    static let stream: dnnl_stream_t = {
+        try check(dnnl_engine_create(&engine, dnnl_cpu, 0), "dnnl_engine_create")
         var stream: dnnl_stream_t?
-        check(dnnl_stream_create(&stream, engine, dnnl_stream_default_flags.rawValue))
-        return stream!
-    }()
-
-    /// oneDNN reports misuse and missing kernels by status; either is a programming error here.
-    static func check(_ status: dnnl_status_t, line: Int = #line) {
-        precondition(status == dnnl_success, "oneDNN failed with status \(status.rawValue) (OneDNN.swift:\(line))")
+        try check(dnnl_stream_create(&stream, engine, dnnl_stream_default_flags.rawValue), "dnnl_stream_create")
+        guard let engine, let stream else { throw OneDNNError(call: "dnnl_engine_create", status: "no engine") }
+        return (engine, stream)
     }
 
-    static func descriptor(_ rows: Int, _ columns: Int, _ type: dnnl_data_type_t, _ tag: dnnl_format_tag_t) -> dnnl_memory_desc_t {
+    static var engine: dnnl_engine_t { get throws { try shared.get().engine } }
+    static var stream: dnnl_stream_t { get throws { try shared.get().stream } }
+
+    /// Throws unless `status` is success.
+    static func check(_ status: dnnl_status_t, _ call: String) throws {
+        guard status != dnnl_success else { return }
+        throw OneDNNError(call: call, status: name(of: status))
+    }
+
+    static func name(of status: dnnl_status_t) -> String {
+        switch status {
+        case dnnl_out_of_memory: return "out of memory"
+        case dnnl_invalid_arguments: return "invalid arguments"
+        case dnnl_unimplemented: return "unimplemented: no kernel for this operation on this processor"
+        case dnnl_runtime_error: return "runtime error"
+        default: return "status \(status.rawValue)"
+        }
+    }
+
+    static func descriptor(_ rows: Int, _ columns: Int, _ type: dnnl_data_type_t, _ tag: dnnl_format_tag_t) throws -> dnnl_memory_desc_t {
         var descriptor = dnnl_memory_desc_t()
-        check(dnnl_memory_desc_init_by_tag(&descriptor, 2, [dnnl_dim_t(rows), dnnl_dim_t(columns)], type, tag))
+        try check(dnnl_memory_desc_init_by_tag(&descriptor, 2, [dnnl_dim_t(rows), dnnl_dim_t(columns)], type, tag),
+                  "dnnl_memory_desc_init_by_tag")
         return descriptor
     }
 
-    static func memory(_ descriptor: dnnl_memory_desc_t, _ buffer: UnsafeMutableRawPointer?) -> dnnl_memory_t {
-        var descriptor = descriptor
-        var memory: dnnl_memory_t?
-        check(dnnl_memory_create(&memory, &descriptor, engine, buffer))
-        return memory!
-    }
-
     static func matmul(_ source: dnnl_memory_desc_t, _ weights: dnnl_memory_desc_t, _ bias: dnnl_memory_desc_t,
-                       _ destination: dnnl_memory_desc_t) -> dnnl_primitive_desc_t {
+                       _ destination: dnnl_memory_desc_t) throws -> dnnl_primitive_desc_t {
         var (source, weights, bias, destination) = (source, weights, bias, destination)
         var operation = dnnl_matmul_desc_t()
         var primitive: dnnl_primitive_desc_t?
-        check(dnnl_matmul_desc_init(&operation, &source, &weights, &bias, &destination))
-        check(dnnl_primitive_desc_create(&primitive, &operation, nil, engine, nil))
-        return primitive!
+        try check(dnnl_matmul_desc_init(&operation, &source, &weights, &bias, &destination), "dnnl_matmul_desc_init")
+        try check(dnnl_primitive_desc_create(&primitive, &operation, nil, try engine, nil), "dnnl_primitive_desc_create (matmul)")
+        guard let primitive else { throw OneDNNError(call: "dnnl_primitive_desc_create (matmul)", status: "no descriptor") }
+        return primitive
     }
 
-    static func reorder(_ from: dnnl_memory_desc_t, _ to: dnnl_memory_desc_t) -> dnnl_primitive_desc_t {
+    static func reorder(_ from: dnnl_memory_desc_t, _ to: dnnl_memory_desc_t) throws -> dnnl_primitive_desc_t {
         var (from, to) = (from, to)
         var primitive: dnnl_primitive_desc_t?
-        check(dnnl_reorder_primitive_desc_create(&primitive, &from, engine, &to, engine, nil))
-        return primitive!
+        try check(dnnl_reorder_primitive_desc_create(&primitive, &from, try engine, &to, try engine, nil),
+                  "dnnl_reorder_primitive_desc_create")
+        guard let primitive else { throw OneDNNError(call: "dnnl_reorder_primitive_desc_create", status: "no descriptor") }
+        return primitive
     }
 
-    static func primitive(_ descriptor: dnnl_primitive_desc_t) -> dnnl_primitive_t {
-        var primitive: dnnl_primitive_t?
-        check(dnnl_primitive_create(&primitive, descriptor))
-        dnnl_primitive_desc_destroy(descriptor)
-        return primitive!
-    }
-
-    /// Executes `primitive` with its arguments and waits for it.
-    static func run(_ primitive: dnnl_primitive_t, _ arguments: [(Int32, dnnl_memory_t)]) {
-        let list = arguments.map { dnnl_exec_arg_t(arg: $0.0, memory: $0.1) }
-        check(dnnl_primitive_execute(primitive, stream, Int32(list.count), list))
-        check(dnnl_stream_wait(stream))
-    }
 
     /// Threads oneDNN uses (OpenMP's); kept equal to BLAS's.
     static var threads: Int {
         get { Int(omp_get_max_threads()) }
         set { omp_set_num_threads(Int32(max(1, newValue))) }
     }
+
+    /// The instruction set oneDNN dispatches to here: the processor's, or less if
+    /// `DNNL_MAX_CPU_ISA` / `ONEDNN_MAX_CPU_ISA` limits it.
+    static var effectiveISA: InstructionSet {
+        let isa = dnnl_get_effective_cpu_isa()
+        let bf16 = dnnl_cpu_isa_avx512_core_bf16.rawValue
+        let name: String
+        switch isa {
+        case dnnl_cpu_isa_avx512_core_amx: name = "AMX"
+        case dnnl_cpu_isa_avx512_core_bf16: name = "AVX512-BF16"
+        case dnnl_cpu_isa_avx512_core, dnnl_cpu_isa_avx512_core_vnni, dnnl_cpu_isa_avx512_mic, dnnl_cpu_isa_avx512_mic_4ops: name = "AVX-512"
+        case dnnl_cpu_isa_avx2, dnnl_cpu_isa_avx2_vnni: name = "AVX2"
+        case dnnl_cpu_isa_avx: name = "AVX"
+        default: name = "SSE4.1 or less"
+        }
+        return InstructionSet(name: name, hasBFloat16: isa.rawValue & bf16 == bf16)
+    }
+
+    /// An instruction set oneDNN may dispatch to.
+    struct InstructionSet: Sendable {
+        var name: String
+        /// Whether oneDNN has native bfloat16 kernels for it.
+        var hasBFloat16: Bool
+    }
+}
+
+/// A oneDNN memory object over a buffer it owns (allocated with it, 64-byte aligned) or one
+/// set before each use; released with it.
+final class OneDNNMemory {
+    let handle: dnnl_memory_t
+    let descriptor: dnnl_memory_desc_t
+    /// The owned buffer, if any.
+    let buffer: UnsafeMutableRawPointer?
+
+    init(_ descriptor: dnnl_memory_desc_t, owningBuffer: Bool) throws {
+        var descriptor = descriptor
+        self.descriptor = descriptor
+        let buffer = owningBuffer ? UnsafeMutableRawPointer.allocate(byteCount: max(1, dnnl_memory_desc_get_size(&descriptor)), alignment: 64) : nil
+        var memory: dnnl_memory_t?
+        let status = dnnl_memory_create(&memory, &descriptor, try OneDNN.engine, buffer)
+        guard status == dnnl_success, let memory else {
+            buffer?.deallocate()
+            throw OneDNNError(call: "dnnl_memory_create", status: OneDNN.name(of: status))
+        }
+        handle = memory
+        self.buffer = buffer
+    }
+
+    /// Points the memory at `pointer` (for memory made without a buffer of its own).
+    func setBuffer(_ pointer: UnsafeRawPointer) throws {
+        try OneDNN.check(dnnl_memory_set_data_handle(handle, UnsafeMutableRawPointer(mutating: pointer)), "dnnl_memory_set_data_handle")
+    }
+
+    deinit {
+        dnnl_memory_destroy(handle)
+        buffer?.deallocate()
+    }
+}
+
+/// A oneDNN primitive (a reorder or a matmul), released with it.
+final class OneDNNPrimitive {
+    private let handle: dnnl_primitive_t
+
+    /// The primitive `descriptor` describes; the descriptor is released either way.
+    init(_ descriptor: dnnl_primitive_desc_t) throws {
+        defer { dnnl_primitive_desc_destroy(descriptor) }
+        var primitive: dnnl_primitive_t?
+        try OneDNN.check(dnnl_primitive_create(&primitive, descriptor), "dnnl_primitive_create")
+        guard let primitive else { throw OneDNNError(call: "dnnl_primitive_create", status: "no primitive") }
+        handle = primitive
+    }
+
+    /// Executes the primitive with its arguments and waits for it.
+    func run(_ arguments: [(Int32, OneDNNMemory)]) throws {
+        let list = arguments.map { dnnl_exec_arg_t(arg: $0.0, memory: $0.1.handle) }
+        let stream = try OneDNN.stream
+        try OneDNN.check(dnnl_primitive_execute(handle, stream, Int32(list.count), list), "dnnl_primitive_execute")
+        try OneDNN.check(dnnl_stream_wait(stream), "dnnl_stream_wait")
+    }
+
+    deinit { dnnl_primitive_destroy(handle) }
 }

@@ -13,9 +13,10 @@ public final class Wav2Vec2Encoder: @unchecked Sendable {
     private let weights: Wav2Vec2Weights
 
     /// Loads the model in `folder`.
-    /// - Throws: `ModelError` or `SafeTensorsError` naming the file, and for weights the tensor,
-    ///   its expected and found shape.
+    /// - Throws: `UnsupportedPrecision` if this machine cannot run `precision`; `ModelError` or
+    ///   `SafeTensorsError` naming the file, and for weights the tensor, its expected and found shape.
     public init(folder: String, precision: Precision = .float32) throws {
+        try precision.requireAvailable()
         let config = try Wav2Vec2Config(path: (folder as NSString).appendingPathComponent("config.json"))
         let file = try SafeTensorsFile(path: (folder as NSString).appendingPathComponent("model.safetensors"))
         self.config = config
@@ -49,16 +50,17 @@ public final class Wav2Vec2Encoder: @unchecked Sendable {
 
     /// Encodes `samples` (16 kHz mono, as the model was trained) through the first `layers`
     /// transformer layers (all by default): an early exit skips the rest of the work.
-    public func encode(_ samples: [Float], layers: Int? = nil) -> Output {
+    /// - Throws: `OneDNNError` if the bfloat16 path fails (float32 does not throw).
+    public func encode(_ samples: [Float], layers: Int? = nil) throws -> Output {
         let convolution = convolutionFeatures(samples)
         var projected = convolution
         if let norm = weights.projectionNorm {
             Layers.layerNorm(&projected, gamma: norm.gamma, beta: norm.beta, epsilon: config.layerNormEpsilon)
         }
         let extract = projected
-        var hidden = weights.projection(projected)
+        var hidden = try weights.projection(projected)
         let depth = min(layers ?? config.layers, config.layers)
-        let states = transformer(&hidden, layers: depth)
+        let states = try transformer(&hidden, layers: depth)
         var last = states[states.count - 1]
         if config.stableLayerNorm {
             Layers.layerNorm(&last, gamma: weights.encoderNorm.gamma, beta: weights.encoderNorm.beta, epsilon: config.layerNormEpsilon)
@@ -86,7 +88,7 @@ public final class Wav2Vec2Encoder: @unchecked Sendable {
     }
 
     /// Positional embedding and transformer layers; returns the hidden states as Hugging Face does.
-    private func transformer(_ hidden: inout Tensor, layers depth: Int) -> [Tensor] {
+    private func transformer(_ hidden: inout Tensor, layers depth: Int) throws -> [Tensor] {
         var positional = Layers.conv1d(hidden.transposed(), weight: weights.positionalWeight, bias: weights.positionalBias,
                                        padding: config.positionalKernel / 2, groups: config.positionalGroups)
         if config.positionalKernel % 2 == 0 {  // an even kernel makes one frame too many; drop the last
@@ -106,14 +108,14 @@ public final class Wav2Vec2Encoder: @unchecked Sendable {
             if config.stableLayerNorm {
                 var normed = hidden
                 Layers.layerNorm(&normed, gamma: layer.attentionNorm.gamma, beta: layer.attentionNorm.beta, epsilon: epsilon)
-                Layers.add(&hidden, attention(normed, layer))
+                Layers.add(&hidden, try attention(normed, layer))
                 var feedForwardInput = hidden
                 Layers.layerNorm(&feedForwardInput, gamma: layer.finalNorm.gamma, beta: layer.finalNorm.beta, epsilon: epsilon)
-                Layers.add(&hidden, feedForward(feedForwardInput, layer))
+                Layers.add(&hidden, try feedForward(feedForwardInput, layer))
             } else {
-                Layers.add(&hidden, attention(hidden, layer))
+                Layers.add(&hidden, try attention(hidden, layer))
                 Layers.layerNorm(&hidden, gamma: layer.attentionNorm.gamma, beta: layer.attentionNorm.beta, epsilon: epsilon)
-                Layers.add(&hidden, feedForward(hidden, layer))
+                Layers.add(&hidden, try feedForward(hidden, layer))
                 Layers.layerNorm(&hidden, gamma: layer.finalNorm.gamma, beta: layer.finalNorm.beta, epsilon: epsilon)
             }
             states.append(hidden)
@@ -121,14 +123,14 @@ public final class Wav2Vec2Encoder: @unchecked Sendable {
         return states
     }
 
-    private func attention(_ x: Tensor, _ layer: Wav2Vec2Weights.TransformerLayer) -> Tensor {
-        let mixed = Layers.attention(q: layer.query(x), k: layer.key(x), v: layer.value(x), heads: config.heads)
-        return layer.output(mixed)
+    private func attention(_ x: Tensor, _ layer: Wav2Vec2Weights.TransformerLayer) throws -> Tensor {
+        let mixed = Layers.attention(q: try layer.query(x), k: try layer.key(x), v: try layer.value(x), heads: config.heads)
+        return try layer.output(mixed)
     }
 
-    private func feedForward(_ x: Tensor, _ layer: Wav2Vec2Weights.TransformerLayer) -> Tensor {
-        var inner = layer.intermediate(x)
+    private func feedForward(_ x: Tensor, _ layer: Wav2Vec2Weights.TransformerLayer) throws -> Tensor {
+        var inner = try layer.intermediate(x)
         Layers.gelu(&inner)
-        return layer.feedForwardOutput(inner)
+        return try layer.feedForwardOutput(inner)
     }
 }

@@ -43,7 +43,7 @@ struct Wav2Vec2Weights {
             (try vector("\(name).weight", size), try vector("\(name).bias", size))
         }
         func dense(_ name: String, out: Int, in inputs: Int) throws -> LinearLayer {
-            LinearLayer(weight: try load("\(name).weight", [out, inputs]), bias: try vector("\(name).bias", out), precision: precision)
+            try LinearLayer(weight: try load("\(name).weight", [out, inputs]), bias: try vector("\(name).bias", out), precision: precision)
         }
 
         var inChannels = 1

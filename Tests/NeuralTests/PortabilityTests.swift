@@ -1,0 +1,74 @@
+import CDNNL
+import Foundation
+@testable import Neural
+import Testing
+
+/// CPU-specific paths are chosen at run time, and refused with a reason where the processor
+/// (or oneDNN's dispatch limit) lacks them; C library failures are thrown, never trapped.
+@Suite struct PortabilityTests {
+    static let avx2Only: CPUFeatures = [.avx2, .fma]
+    static let cooperLake: CPUFeatures = [.avx2, .fma, .avx512f, .avx512BF16]
+    static let oneDNNAVX2 = OneDNN.InstructionSet(name: "AVX2", hasBFloat16: false)
+    static let oneDNNBF16 = OneDNN.InstructionSet(name: "AVX512-BF16", hasBFloat16: true)
+
+    @Test func bfloat16IsRefusedOnAnAVX2Processor() {
+        let reason = Precision.bfloat16.unavailableReason(cpu: Self.avx2Only, oneDNN: Self.oneDNNAVX2, environment: [:])
+        #expect(reason == "precision bfloat16 needs AVX512-BF16 or AMX; this CPU has AVX2 (use precision float32)")
+        let avx512 = Precision.bfloat16.unavailableReason(cpu: [.avx2, .fma, .avx512f], oneDNN: Self.oneDNNAVX2, environment: [:])
+        #expect(avx512 == "precision bfloat16 needs AVX512-BF16 or AMX; this CPU has AVX-512 (use precision float32)")
+    }
+
+    @Test func bfloat16IsRefusedWhereOneDNNIsHeldBelowTheProcessor() {
+        let reason = Precision.bfloat16.unavailableReason(cpu: Self.cooperLake, oneDNN: Self.oneDNNAVX2,
+                                                          environment: ["DNNL_MAX_CPU_ISA": "AVX2"])
+        #expect(reason == "precision bfloat16 needs AVX512-BF16 or AMX; this CPU has AVX512-BF16 but oneDNN is limited to AVX2 (DNNL_MAX_CPU_ISA=AVX2)")
+    }
+
+    @Test func bfloat16RunsWhereBothHaveIt() {
+        #expect(Precision.bfloat16.unavailableReason(cpu: Self.cooperLake, oneDNN: Self.oneDNNBF16, environment: [:]) == nil)
+        #expect(Precision.bfloat16.unavailableReason(cpu: [.avx2, .amxBF16], oneDNN: Self.oneDNNBF16, environment: [:]) == nil)
+        #expect(Precision.float32.unavailableReason(cpu: [], oneDNN: Self.oneDNNAVX2, environment: [:]) == nil)
+    }
+
+    /// What this machine says, printed so a run's log shows which paths it took.
+    @Test func thisMachineIsDescribed() {
+        let features = CPUFeatures.current
+        print("cpu: \(features), vector exp: \(VectorMath.width(for: features)), oneDNN: \(OneDNN.effectiveISA.name), "
+              + "bfloat16: \(Precision.bfloat16.unavailableReason ?? "available")")
+        #expect(VectorMath.width(for: Self.avx2Only) == .avx2)
+        #expect(VectorMath.width(for: Self.cooperLake) == .avx512)
+        #expect(VectorMath.width(for: []) == .scalar)
+        #expect((Precision.bfloat16.unavailableReason == nil) == (OneDNN.effectiveISA.hasBFloat16
+            && (features.contains(.avx512BF16) || features.contains(.amxBF16))))
+    }
+
+    /// Every vector exp path this processor can run agrees with libm's expf.
+    @Test func everyVectorExpPathMatchesLibm() {
+        let widths = VectorMath.Width.allCases.filter { width in
+            switch width {
+            case .avx512: CPUFeatures.current.contains(.avx512f)
+            case .avx2: CPUFeatures.current.isSuperset(of: [.avx2, .fma])
+            case .scalar: true
+            }
+        }
+        let inputs = (0..<101).map { Float($0 - 80) * 0.987 }  // −79 … 20, with a scalar tail after 96 and 96 + 8
+        for width in widths {
+            var values = inputs
+            VectorMath.exp(&values, count: values.count, width: width)
+            #expect(values.count == inputs.count)
+            for (got, x) in zip(values, inputs) {
+                let expected = Foundation.exp(x)
+                #expect(abs(got - expected) <= 4 * expected.ulp, "\(width) exp(\(x)) = \(got), expected \(expected)")
+            }
+        }
+    }
+
+    @Test func oneDNNFailuresAreThrownWithTheirStatus() {
+        #expect(throws: OneDNNError.self) { try OneDNN.check(dnnl_unimplemented, "dnnl_primitive_desc_create (matmul)") }
+        do { try OneDNN.check(dnnl_unimplemented, "dnnl_primitive_desc_create (matmul)") } catch {
+            #expect("\(error)" == "oneDNN: dnnl_primitive_desc_create (matmul) failed (unimplemented: no kernel for this operation on this processor)")
+        }
+        // A real call that oneDNN refuses: a matrix with a negative number of rows.
+        #expect(throws: OneDNNError.self) { _ = try OneDNN.descriptor(-1, 4, dnnl_f32, dnnl_ab) }
+    }
+}
