@@ -56,6 +56,8 @@ let package = Package(
         .target(name: "Neural", dependencies: ["COpenBLAS", "CDNNL", "CVectorMath", "CCPUFeatures"], swiftSettings: swift5),
         // NumPy .npy arrays: feature files out, golden vectors in.
         .target(name: "ArrayFiles", swiftSettings: swift5),
+        // Labelled corpora: manifests, speaker splits, corpus synthesis (espeak-ng, sox), file-name layouts.
+        .target(name: "Corpora", dependencies: ["AudioFiles"], swiftSettings: swift5),
         // The engine: graph files, validation, scheduling, batch processing.
         .target(name: "SERGraph", dependencies: ["StageKit", "CStagePlugin", "Yams"], swiftSettings: swift5),
         // A harness that runs one stage outside a graph, for stage tests (ours and plugin authors').
@@ -65,7 +67,7 @@ let package = Package(
         // The command-line tool.
         .executableTarget(
             name: "sergraph",
-            dependencies: ["SERGraph", "Stages", "Neural", "DSP", "AudioFiles", "ArrayFiles",
+            dependencies: ["SERGraph", "Stages", "Neural", "DSP", "AudioFiles", "ArrayFiles", "Corpora",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: swift5),
 
@@ -89,6 +91,7 @@ let package = Package(
         .testTarget(name: "SERGraphTests", dependencies: ["SERGraph", "Stages", "TestSupport"], swiftSettings: swift5),
         .testTarget(name: "StagesTests", dependencies: ["SERGraph", "Stages", "StageTesting", "AudioFiles", "ArrayFiles", "DSP", "Neural", "TestSupport"],
                     swiftSettings: swift5),
+        .testTarget(name: "CorporaTests", dependencies: ["Corpora", "AudioFiles", "TestSupport"], swiftSettings: swift5),
         .testTarget(name: "CLITests", dependencies: ["AudioFiles", "ArrayFiles", "TestSupport"], swiftSettings: swift5),
     ]
 )
