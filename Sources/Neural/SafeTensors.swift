@@ -71,8 +71,11 @@ public final class SafeTensorsFile: @unchecked Sendable {
             guard shape.allSatisfy({ $0 >= 0 }), offsets[0] >= 0, offsets[0] <= offsets[1], offsets[1] <= dataSize else {
                 throw fail("tensor '\(name)' has offsets \(offsets) outside the \(dataSize)-byte data section")
             }
-            guard shape.reduce(1, *) * size == offsets[1] - offsets[0] else {
-                throw fail("tensor '\(name)' of shape \(shape) and dtype \(dtype) needs \(shape.reduce(1, *) * size) bytes, its range holds \(offsets[1] - offsets[0])")
+            guard let bytes = Self.byteCount(shape: shape, elementSize: size) else {
+                throw fail("tensor '\(name)' has shape \(shape), more elements than memory can address")
+            }
+            guard bytes == offsets[1] - offsets[0] else {
+                throw fail("tensor '\(name)' of shape \(shape) and dtype \(dtype) needs \(bytes) bytes, its range holds \(offsets[1] - offsets[0])")
             }
             entries[name] = Entry(dtype: dtype, shape: shape, range: offsets[0]..<offsets[1])
         }
@@ -83,6 +86,18 @@ public final class SafeTensorsFile: @unchecked Sendable {
         self.entries = entries
         self.metadata = metadata
         self.data = data
+    }
+
+    /// The bytes of a tensor of `shape`, or nil if the count overflows (checked before any
+    /// product can trap).
+    static func byteCount(shape: [Int], elementSize: Int) -> Int? {
+        var product = elementSize
+        for size in shape {
+            let (next, overflow) = product.multipliedReportingOverflow(by: size)
+            if overflow { return nil }
+            product = next
+        }
+        return product
     }
 
     /// The tensor `name` as Float32.

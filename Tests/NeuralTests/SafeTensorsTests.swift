@@ -74,6 +74,13 @@ import TestSupport
         #expect(error(path).hasSuffix("tensor 'x' has offsets [0, 16] outside the 8-byte data section"))
     }
 
+    /// A shape whose element or byte count overflows Int is refused before any product traps.
+    @Test(arguments: [[1 << 32, 1 << 32], [1 << 62], [3, 1 << 61, 0]])
+    func shapeOverflowingIntIsRefused(shape: [Int]) throws {
+        let path = try write(header: ["huge": ["dtype": "F32", "shape": shape, "data_offsets": [0, 8]]], data: Array(repeating: 0, count: 8))
+        #expect(error(path) == "\(path): tensor 'huge' has shape \(shape), more elements than memory can address")
+    }
+
     @Test func shapeNotMatchingBytes() throws {
         let path = try write(header: ["x": ["dtype": "F32", "shape": [3], "data_offsets": [0, 8]]], data: Array(repeating: 0, count: 8))
         #expect(error(path).hasSuffix("tensor 'x' of shape [3] and dtype F32 needs 12 bytes, its range holds 8"))
