@@ -61,6 +61,7 @@ public struct GraphValidator: Sendable {
             return nil
         }
         let info = factory.info
+        let problemsBefore = problems.count
         var values: [String: ParameterValue] = [:]
         for written in stage.parameters {
             guard let spec = info.parameter(written.name) else {
@@ -79,6 +80,13 @@ public struct GraphValidator: Sendable {
         for spec in info.parameters where spec.isRequired && values[spec.name] == nil
             && !stage.parameters.contains(where: { $0.name == spec.name }) {
             problems.append(Diagnostic("parameter '\(spec.name)' is required (\(spec.doc))", at: stage.location, stage: stage.name))
+        }
+        if let check = factory.check, problems.count == problemsBefore {
+            do {
+                try check(try Parameters(values, specs: info.parameters))
+            } catch {
+                problems.append(Diagnostic("\(error)", at: stage.location, stage: stage.name))
+            }
         }
         return ValidatedGraph.Node(name: stage.name, factory: factory, parameters: values, inputs: [], location: stage.location)
     }

@@ -7,18 +7,23 @@ public struct StageFactory: Sendable {
     public var origin: String
     /// Makes an instance from validated parameters.
     public var make: @Sendable (Parameters, StageContext) throws -> any Processor
+    /// Checks what the parameters name beyond their declared types and ranges (a model
+    /// folder's config and weights, say) when a graph is validated, before any audio flows;
+    /// what it throws is reported at the stage's line.
+    public var check: (@Sendable (Parameters) throws -> Void)?
 
     /// A factory from explicit parts.
-    public init(info: StageInfo, origin: String,
+    public init(info: StageInfo, origin: String, check: (@Sendable (Parameters) throws -> Void)? = nil,
                 make: @escaping @Sendable (Parameters, StageContext) throws -> any Processor) {
         self.info = info
         self.origin = origin
+        self.check = check
         self.make = make
     }
 
-    /// The factory of a Swift stage type.
-    public init<S: Stage>(_ type: S.Type, origin: String = "built-in") {
-        self.init(info: S.info, origin: origin) { try S(parameters: $0, context: $1) }
+    /// The factory of a Swift stage type, with an optional validation-time `check`.
+    public init<S: Stage>(_ type: S.Type, origin: String = "built-in", check: (@Sendable (Parameters) throws -> Void)? = nil) {
+        self.init(info: S.info, origin: origin, check: check) { try S(parameters: $0, context: $1) }
     }
 
     /// Whether the stage has no inputs and produces a stream.

@@ -20,7 +20,7 @@ public enum BuiltinStages {
             StageFactory(SpeechGate.self),
             StageFactory(Smoother.self),
             StageFactory(OSCSink.self),
-            StageFactory(Wav2Vec2Stage.self),
+            StageFactory(Wav2Vec2Stage.self, check: Wav2Vec2Stage.check),
             StageFactory(AudioFileSink.self),
             StageFactory(JSONLinesSink.self),
             StageFactory(CSVSink.self),

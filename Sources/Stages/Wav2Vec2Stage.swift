@@ -57,6 +57,16 @@ public final class Wav2Vec2Stage: Stage {
         precision = Precision(rawValue: parameters.text("precision"))!
     }
 
+    /// At validation: loads the model (config, every tensor's shape, the precision on this
+    /// processor) into the shared cache, so a broken folder is reported before any audio flows
+    /// and the run that follows does not load it again.
+    @Sendable static func check(_ parameters: Parameters) throws {
+        guard let precision = Precision(rawValue: parameters.text("precision")) else {
+            throw StageError.failed("precision '\(parameters.text("precision"))' is neither float32 nor bfloat16")
+        }
+        _ = try ModelCache.shared.encoder(at: parameters.text("model"), precision: precision)
+    }
+
     public func prepare(inputs: [StreamFormat]) throws -> [StreamFormat] {
         try inputs[0].require(sampleRate: 16000, port: "in")
         try inputs[0].require(channels: 1, port: "in")

@@ -22,14 +22,15 @@ import TestSupport
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).isEmpty)
     }
 
-    /// The same refusal for the stage's `precision` parameter, naming the stage, before any file runs.
+    /// The same refusal for the stage's `precision` parameter, at validation: naming the stage,
+    /// before any file runs.
     @Test func bfloat16StageIsRefusedWhereOneDNNHasNoBFloat16Kernels() throws {
         let folder = try TemporaryFolder("stage-avx2")
         let graph = "file-source ! wav2vec2-encoder model=\(model) precision=bfloat16 ! npy-sink path={stem}.npy"
         let result = try runCommandWithEnvironment(avx2Only, sergraphExecutable, ["process", graph, speech, "-o", folder.path])
-        #expect(result.status != 0 && result.status < 128, "status \(result.status): \(result.stderr)")
-        #expect(result.stderr.contains("wav2vec2-encoder"), "\(result.stderr)")
-        #expect(result.stderr.contains("precision bfloat16 needs AVX512-BF16 or AMX"), "\(result.stderr)")
+        #expect(result.status == 2, "status \(result.status): \(result.stderr)")
+        #expect(result.stderr.contains("<command line>:1:15: error: stage 'wav2vec2-encoder': precision bfloat16 needs AVX512-BF16 or AMX"),
+                "\(result.stderr)")
         #expect(!FileManager.default.fileExists(atPath: folder.file("speech-16k.npy")))
     }
 
@@ -73,5 +74,39 @@ import TestSupport
         let x = try NpyArray(path: emulated.file("speech-16k.layer-3.npy")), y = try NpyArray(path: native.file("speech-16k.layer-3.npy"))
         #expect(x.rows == 131 && x.columns == 48 && y.rows == x.rows && y.columns == x.columns)
         #expect(zip(x.values, y.values).allSatisfy { abs($0 - $1) <= 1e-4 })
+    }
+
+    /// A model folder whose config.json is broken: `validate` reports it at the stage's line,
+    /// with or without an input to agree formats, and `process` refuses the graph before any
+    /// file runs (before: validate said ok, and the run trapped dividing by 0 heads).
+    @Test func brokenModelConfigIsReportedByValidate() throws {
+        let folder = try TemporaryFolder("broken-model")
+        let modelFolder = folder.file("model")
+        try FileManager.default.createDirectory(atPath: modelFolder, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: model + "/model.safetensors", toPath: modelFolder + "/model.safetensors")
+        let config = try String(contentsOfFile: model + "/config.json", encoding: .utf8)
+        let broken = config.replacingOccurrences(of: #""num_attention_heads": 4"#, with: #""num_attention_heads": 0"#)
+        try #require(broken != config)
+        try broken.write(toFile: modelFolder + "/config.json", atomically: true, encoding: .utf8)
+        let graph = folder.file("graph.yaml")
+        try """
+            chain:
+              - file-source: {channel: mix}
+              - resample: {rate: 16000}
+              - wav2vec2-encoder:
+                  model: model
+              - npy-sink: {path: "{stem}.npy"}
+            """.write(toFile: graph, atomically: true, encoding: .utf8)
+        let expected = "\(graph):4:5: error: stage 'wav2vec2-encoder': \(modelFolder)/config.json: `num_attention_heads` = 0 is out of range 1...48"
+        for arguments in [["validate", graph], ["validate", "--input", speech, graph]] {
+            let result = try runCommand(sergraphExecutable, arguments)
+            #expect(result.status == 1, "\(arguments): \(result.stdout)\(result.stderr)")
+            #expect(result.stderr.contains(expected), "\(arguments): \(result.stderr)")
+            #expect(!result.stdout.contains("ok"))
+        }
+        let run = try runCommand(sergraphExecutable, ["process", graph, speech, "-o", folder.file("out")])
+        #expect(run.status == 2, "\(run.stderr)")
+        #expect(run.stderr.contains(expected), "\(run.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: folder.file("out/speech-16k.npy")))
     }
 }
