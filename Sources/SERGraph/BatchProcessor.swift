@@ -80,6 +80,7 @@ public struct BatchProcessor: Sendable {
                 }
                 return false
             }
+            pipeline.warnings.messages.forEach { progress.warned(input, $0) }
             return .processed(seconds: statistics.seconds)
         } catch let error as GraphError {
             return .failed(error.diagnostics.map { "stage '\($0.stage ?? "?")': \($0.message)" }.joined(separator: "; "))
@@ -136,6 +137,8 @@ public protocol BatchProgress: Sendable {
     func started(_ input: BatchInput)
     /// `seconds` of `input`'s audio have been processed so far (a few times a second).
     func advanced(_ input: BatchInput, seconds: Double)
+    /// A stage worked around a problem with `input` (told before `ended`).
+    func warned(_ input: BatchInput, _ message: String)
     /// `input` is done, skipped or failed.
     func ended(_ input: BatchInput, _ outcome: BatchProcessor.Outcome)
 }

@@ -15,6 +15,8 @@ public final class Pipeline {
     public let graph: ValidatedGraph
     /// The run's output files, committed when the run completes.
     public let outputs = OutputFiles()
+    /// What the stages worked around while running (e.g. bad samples replaced).
+    public let warnings: StageWarnings
     /// Each stage's output formats, agreed by `prepare`.
     public private(set) var formats: [[StreamFormat]] = []
     private var processors: [any Processor] = []
@@ -27,10 +29,12 @@ public final class Pipeline {
     /// format it arrives in: where a live run measures how late its decisions are.
     public var sinkEventObserver: ((Block, StreamFormat) -> Void)?
 
-    /// Makes every stage of `graph` with the parameter values of `bindings`.
+    /// Makes every stage of `graph` with the parameter values of `bindings`; the stages' warnings
+    /// go to `warnings`.
     /// - Throws: `GraphError` naming each stage that refused its parameters.
-    public init(graph: ValidatedGraph, bindings: RunBindings = RunBindings()) throws {
+    public init(graph: ValidatedGraph, bindings: RunBindings = RunBindings(), warnings: StageWarnings = StageWarnings()) throws {
         self.graph = graph
+        self.warnings = warnings
         routes = graph.stages.map { Array(repeating: [], count: $0.factory.info.outputs.count) }
         for (reader, node) in graph.stages.enumerated() {
             for (port, input) in node.inputs.enumerated() {
@@ -39,7 +43,7 @@ public final class Pipeline {
         }
         var problems: [Diagnostic] = []
         for node in graph.stages {
-            let context = StageContext(stageName: node.name, outputs: outputs)
+            let context = StageContext(stageName: node.name, outputs: outputs, warnings: warnings)
             do {
                 let parameters = try Parameters(bindings.parameters(of: node), specs: node.factory.info.parameters)
                 processors.append(try node.factory.make(parameters, context))

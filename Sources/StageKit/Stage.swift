@@ -85,11 +85,14 @@ public struct StageContext: Sendable {
     public var stageName: String
     /// Creates and commits output files so that no half-written file ever carries its final name.
     public var outputs: OutputFiles
+    /// Where the stage says what it worked around (the run reports it with the input it concerns).
+    public var warnings: StageWarnings
 
     /// Creates a context.
-    public init(stageName: String, outputs: OutputFiles) {
+    public init(stageName: String, outputs: OutputFiles, warnings: StageWarnings = StageWarnings()) {
         self.stageName = stageName
         self.outputs = outputs
+        self.warnings = warnings
     }
 }
 

@@ -18,12 +18,15 @@ public final class StageHarness {
     private lazy var output = Output { [unowned self] port, block in self.emitted.append((port, block)) }
 
     /// Makes a stage of type `type` with `parameters` (defaults for the rest) and agrees its formats.
-    /// - Parameter outputs: where the stage's output files go (defaults to a fresh `OutputFiles`).
+    /// - Parameters:
+    ///   - outputs: where the stage's output files go (defaults to a fresh `OutputFiles`).
+    ///   - warnings: where the stage's warnings go, for the test to read.
     public convenience init<S: Stage>(_ type: S.Type, parameters: [String: ParameterValue] = [:],
-                                      inputs: [StreamFormat] = [], outputs: OutputFiles = OutputFiles()) throws {
+                                      inputs: [StreamFormat] = [], outputs: OutputFiles = OutputFiles(),
+                                      warnings: StageWarnings = StageWarnings()) throws {
         let values = try Parameters(parameters, specs: S.info.parameters)
-        try self.init(try S(parameters: values, context: StageContext(stageName: S.info.name, outputs: outputs)),
-                      inputs: inputs)
+        let context = StageContext(stageName: S.info.name, outputs: outputs, warnings: warnings)
+        try self.init(try S(parameters: values, context: context), inputs: inputs)
     }
 
     /// Wraps an existing processor and agrees its formats.

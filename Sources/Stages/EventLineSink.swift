@@ -43,8 +43,18 @@ public final class EventLineSink<Format: EventLineFormat>: Stage {
 
     public func process(_ block: Block, port: Int, output: Output) throws {
         for event in block.events {
+            try refuseNonFinite(event)
             try write(format.lines(for: event, sampleRate: sampleRate))
         }
+    }
+
+    /// Text has no honest number for NaN or infinity (JSON has none at all): such a field
+    /// stops the run, naming the event, rather than becoming `null`, `nan` or `inf`.
+    private func refuseNonFinite(_ event: Event) throws {
+        guard let field = event.fields.first(where: { $0.value.number.map { !$0.isFinite } ?? false }) else { return }
+        let time = (Double(event.time) / sampleRate).formatted
+        throw StageError.failed("event '\(event.name)' at \(time) s has \(field.key) = \(field.value.description), which is not "
+                                + "a number \(Format.info.name) can write; a stage before it produced it")
     }
 
     public func finish(output: Output) throws {

@@ -7,7 +7,8 @@ public final class FileSource: SourceStage {
     public static let info = StageInfo(
         name: "file-source",
         summary: "Reads an audio file (WAV, FLAC, Ogg, AIFF, MP3, ...) through libsndfile.",
-        outputs: [PortSpec("out", .audio, doc: "the file's audio, interleaved")],
+        outputs: [PortSpec("out", .audio, doc: "the file's audio, interleaved; files at 1 kHz to 768 kHz, others are refused; "
+                           + "NaN or infinite samples become 0, with a warning that counts them")],
         parameters: [
             ParameterSpec("path", .inputPath, default: .text(""),
                           doc: "file to read; `sergraph process` sets it for each input"),
@@ -20,10 +21,16 @@ public final class FileSource: SourceStage {
     private let path: String
     private let channel: String
     private let blockFrames: Int
+    private let warnings: StageWarnings
     private var reader: AudioFileReader?
     private var time: Int64 = 0
+    private var nonFinite = NonFiniteSamples()
+
+    /// Sample rates the stage reads; a header outside them is refused rather than trusted.
+    static let sampleRates: ClosedRange<Double> = 1000...768_000
 
     public init(parameters: Parameters, context: StageContext) throws {
+        warnings = context.warnings
         path = parameters.text("path")
         channel = parameters.text("channel")
         blockFrames = parameters.integer("block")
@@ -37,6 +44,10 @@ public final class FileSource: SourceStage {
             throw StageError.failed("no input file: set `path:` in the graph, or give files to `sergraph process`")
         }
         let reader = try AudioFileReader(path: path)
+        guard Self.sampleRates.contains(reader.sampleRate) else {
+            throw StageError.file(path: path, message: "its header says \(reader.sampleRate.formatted) Hz; file-source reads "
+                                  + "\(Self.sampleRates.lowerBound.formatted) to \(Self.sampleRates.upperBound.formatted) Hz")
+        }
         if let number = Int(channel), number > reader.channels {
             throw StageError.file(path: path, message: "has \(reader.channels) channel(s); channel \(number) does not exist")
         }
@@ -47,11 +58,14 @@ public final class FileSource: SourceStage {
 
     public func produce(output: Output) throws -> Bool {
         guard let reader else { return false }
-        let samples = try reader.read(frames: blockFrames)
+        var samples = try reader.read(frames: blockFrames)
         guard !samples.isEmpty else {
             reader.close()
+            self.reader = nil
+            if let summary = nonFinite.summary(sampleRate: reader.sampleRate) { warnings.warn("\(path): \(summary)") }
             return false
         }
+        nonFinite.replace(in: &samples, channels: reader.channels, time: time)
         let block = Block(time: time, width: reader.channels, values: samples)
         time += Int64(block.rows)
         switch channel {

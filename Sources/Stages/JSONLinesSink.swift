@@ -23,10 +23,9 @@ public struct JSONLines: EventLineFormat {
     }
 }
 
-/// A number as JSON (null when not finite).
+/// A finite number as JSON (the sink refuses the others).
 func json(_ number: Double) -> String {
-    guard number.isFinite else { return "null" }
-    return number.formatted
+    number.formatted
 }
 
 /// A string as a JSON string literal.

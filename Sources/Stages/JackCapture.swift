@@ -1,3 +1,4 @@
+import DSP
 import Foundation
 import LiveAudio
 import StageKit
@@ -7,7 +8,8 @@ public final class JackCapture: SourceStage {
     public static let info = StageInfo(
         name: "jack-capture",
         summary: "Captures audio from JACK input ports (live graphs: `sergraph run`).",
-        outputs: [PortSpec("out", .audio, doc: "the ports' audio, interleaved, at the server's rate")],
+        outputs: [PortSpec("out", .audio, doc: "the ports' audio, interleaved, at the server's rate; NaN or infinite "
+                           + "samples become 0, with a warning when the first arrives and a count at the end")],
         parameters: [
             ParameterSpec("channels", .integer, default: .integer(1), range: 1...64, doc: "number of input ports"),
             ParameterSpec("names", .text, default: .text(""), doc: "port names, comma-separated; in_1, in_2, ... by default"),
@@ -21,11 +23,17 @@ public final class JackCapture: SourceStage {
     private let names: [String]
     private let connect: String?
     private let maxDelay: Double
+    private let stageName: String
+    private let warnings: StageWarnings
     private var stream: CaptureStream?
+    private var sampleRate = 1.0
+    private var nonFinite = NonFiniteSamples()
 
     /// Makes the stage on `session`, the graph's JACK client.
     public init(parameters: Parameters, context: StageContext, session: JackSession) throws {
         self.session = session
+        stageName = context.stageName
+        warnings = context.warnings
         names = try portNames(parameters.text("names"), count: parameters.integer("channels"), prefix: "in")
         connect = parameters.text("connect").isEmpty ? nil : parameters.text("connect")
         maxDelay = parameters.number("max-delay")
@@ -38,14 +46,22 @@ public final class JackCapture: SourceStage {
     public func prepare(inputs: [StreamFormat]) throws -> [StreamFormat] {
         let stream = try session.addCapture(names: names, connect: connect, maxDelay: maxDelay)
         self.stream = stream
-        return [.audio(sampleRate: try session.open().sampleRate, channels: names.count)]
+        sampleRate = try session.open().sampleRate
+        return [.audio(sampleRate: sampleRate, channels: names.count)]
     }
 
     public func produce(output: Output) throws -> Bool {
         guard let stream else { return false }
         if !session.isActive { try session.activate() }
         switch stream.next(timeout: 0.1) {
-        case .audio(let time, let samples):
+        case .audio(let time, var samples):
+            // Here on the graph's worker thread, never in the process callback.
+            let before = nonFinite.count
+            nonFinite.replace(in: &samples, channels: names.count, time: time)
+            if before == 0, let first = nonFinite.first {
+                warnings.warn("stage '\(stageName)': port \(names[first.channel]) delivered a NaN or infinite sample at "
+                              + "\(String(format: "%.3f", Double(first.frame) / sampleRate)) s; such samples are replaced by 0 and counted")
+            }
             try output.emit(Block(time: time, width: names.count, values: samples))
             return true
         case .nothingYet:
@@ -55,6 +71,11 @@ public final class JackCapture: SourceStage {
             }
             return true
         }
+    }
+
+    /// Counts the NaN and infinite samples replaced during the run, if there were any.
+    public func finish(output: Output) throws {
+        if let summary = nonFinite.summary(sampleRate: sampleRate) { warnings.warn("stage '\(stageName)': \(summary)") }
     }
 }
 

@@ -62,7 +62,7 @@ public final class Level: Stage {
         var sumOfSquares: Double = 0
         var peak: Float = 0
         for sample in samples {
-            sumOfSquares += Double(sample * sample)
+            sumOfSquares += Double(sample) * Double(sample)
             peak = max(peak, abs(sample))
         }
         let rms = (sumOfSquares / Double(max(samples.count, 1))).squareRoot()
@@ -72,8 +72,10 @@ public final class Level: Stage {
         ])
     }
 
-    /// The level in dB, to 0.001 dB (finer than any meter shows), never below the floor.
+    /// The level in dB, to 0.001 dB (finer than any meter shows), never below the floor; NaN
+    /// for a window with a NaN sample (which the sinks refuse), never the floor.
     private func decibels(_ amplitude: Double) -> Double {
+        if amplitude.isNaN { return .nan }
         guard amplitude > 0 else { return floor }
         return max(floor, (20_000 * log10(amplitude)).rounded() / 1000)
     }

@@ -7,7 +7,7 @@ enum SpectralFeatureParameters {
     static let specs: [ParameterSpec] = [
         ParameterSpec("frame", .number, default: .number(0.025), range: 0.001...1, unit: "s", doc: "window length"),
         ParameterSpec("hop", .number, default: .number(0.010), range: 0.001...1, unit: "s", doc: "time between frame starts"),
-        ParameterSpec("n-fft", .integer, default: .integer(0), range: 0...65536,
+        ParameterSpec("n-fft", .integer, default: .integer(0), range: 0...Double(largestFFT),
                       doc: "FFT points, at least the frame; 0 means the next power of two"),
         ParameterSpec("window", .choice(WindowFunction.allCases.map(\.rawValue)), default: .text("hann"), doc: "window function"),
         ParameterSpec("preemphasis", .number, default: .number(0.97), range: 0...0.999, doc: "pre-emphasis coefficient; 0 for none"),
@@ -30,15 +30,24 @@ enum SpectralFeatureParameters {
         ParameterSpec("norm-window", .number, default: .number(3), range: 0.01...3600, unit: "s", doc: "sliding normalisation window"),
     ]
 
+    /// FFT points the stages take at most (as `n-fft` does): the filterbank stays within tens of megabytes.
+    static let largestFFT = 65536
+
     /// The log-mel settings for audio at `sampleRate`.
-    /// - Throws: `StageError.format` when the frame does not fit the FFT or the band is empty.
+    /// - Throws: `StageError.format` when the frame or hop comes to no sample, the frame needs
+    ///   more FFT points than `largestFFT` or does not fit `n-fft`, or the band is empty.
     static func logMel(_ parameters: Parameters, sampleRate: Double) throws -> LogMelSettings {
-        let frame = Int((parameters.number("frame") * sampleRate).rounded())
-        let hop = Int((parameters.number("hop") * sampleRate).rounded())
+        let frame = try frameLength("frame", seconds: parameters.number("frame"), sampleRate: sampleRate)
+        let hop = try frameLength("hop", seconds: parameters.number("hop"), sampleRate: sampleRate)
         var fftSize = parameters.integer("n-fft")
         if fftSize == 0 { fftSize = 1 << Int(ceil(log2(Double(max(frame, 2))))) }
         let nyquist = sampleRate / 2
         let fmax = parameters.number("fmax") == 0 ? nyquist : parameters.number("fmax")
+        guard fftSize <= largestFFT else {
+            throw StageError.format(port: "in", message: "a \(frame)-sample frame (\(parameters.number("frame").formatted) s at "
+                                    + "\(sampleRate.formatted) Hz) needs \(fftSize) FFT points, more than the \(largestFFT) the stage takes; "
+                                    + "shorten the frame or resample to a lower rate")
+        }
         guard frame <= fftSize else {
             throw StageError.format(port: "in", message: "a \(frame)-sample frame does not fit \(fftSize) FFT points; raise n-fft")
         }

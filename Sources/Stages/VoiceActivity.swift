@@ -43,8 +43,8 @@ public final class VoiceActivity: Stage {
     public func prepare(inputs: [StreamFormat]) throws -> [StreamFormat] {
         try inputs[0].require(channels: 1, port: "in")
         let rate = inputs[0].sampleRate
-        let frame = Int((parameters.number("frame") * rate).rounded())
-        hop = min(frame, Int((parameters.number("hop") * rate).rounded()))
+        let frame = try frameLength("frame", seconds: parameters.number("frame"), sampleRate: rate)
+        hop = min(frame, try frameLength("hop", seconds: parameters.number("hop"), sampleRate: rate))
         let framesPerSecond = rate / Double(hop)
         detector = VoiceActivityDetector(settings: .init(
             threshold: parameters.number("threshold"), minimumLevel: parameters.number("min-level"),

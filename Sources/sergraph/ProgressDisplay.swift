@@ -42,6 +42,13 @@ final class ProgressDisplay: BatchProgress, @unchecked Sendable {
         }
     }
 
+    func warned(_ input: BatchInput, _ message: String) {
+        lock.withLock {
+            printError((interactive ? "\r\u{1B}[2K" : "") + "warning: \(message)")
+            if interactive { drawBar() }
+        }
+    }
+
     func ended(_ input: BatchInput, _ outcome: BatchProcessor.Outcome) {
         lock.withLock {
             done += 1

@@ -44,7 +44,8 @@ struct Run: ParsableCommand {
         do {
             let validated = try loadGraph(graph, registry: makeRegistry(jack: session))
             if usesJack(validated) { _ = try session.open() }
-            pipeline = try Pipeline(graph: validated, bindings: RunBindings(outputDirectory: output, stem: "live"))
+            pipeline = try Pipeline(graph: validated, bindings: RunBindings(outputDirectory: output, stem: "live"),
+                                    warnings: StageWarnings { printError("warning: \($0)") })
             try pipeline.prepare()
             try session.activate()
         } catch let error as JackError {

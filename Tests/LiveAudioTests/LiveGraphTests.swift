@@ -14,6 +14,7 @@ extension JackTests {
 @Suite struct LiveGraphTests {
     /// Runs `yaml` on `server` for `seconds`, in a worker thread, as `sergraph run` does.
     func runLive(_ yaml: String, server: JackServer, seconds: Double, output: String = "/tmp", plugins: [String] = [],
+                 warnings: StageWarnings = StageWarnings(),
                  whileRunning: (JackSession) throws -> Void = { _ in }) throws -> (RunStatistics, LiveStatistics) {
         let session = JackSession(options: .init(clientName: "sergraph", server: server.name))
         defer { session.close() }
@@ -21,7 +22,7 @@ extension JackTests {
         for plugin in plugins { try registry.register(PluginLoader.load(plugin)) }
         let graph = try GraphValidator(registry: registry)
             .validate(GraphFileParser.parse(yaml: yaml, file: "live.yaml"))
-        let pipeline = try Pipeline(graph: graph, bindings: RunBindings(outputDirectory: output, stem: "live"))
+        let pipeline = try Pipeline(graph: graph, bindings: RunBindings(outputDirectory: output, stem: "live"), warnings: warnings)
         try pipeline.prepare()
         try session.activate()
         try whileRunning(session)
@@ -106,6 +107,37 @@ extension JackTests {
             #expect(zip(times, times.dropFirst()).allSatisfy { abs($1 - $0 - 0.1) < 1e-9 }, "windows are not contiguous")
             return 0
         }
+    }
+
+    /// NaN and infinity from another client are replaced by 0 on the worker side: the levels stay
+    /// finite numbers, a warning comes with the first and a count at the end.
+    @Test func nonFiniteLiveSamplesAreReplacedAndCounted() throws {
+        let server = try JackServer()
+        let tester = try SignalClient(server: server.name, signal: .sineWithNonFinite(frequency: 1000, amplitude: 0.25, every: 4800))
+        defer { tester.close() }
+        let folder = try TemporaryFolder("live-non-finite")
+        let warnings = StageWarnings()
+        let (_, live) = try runLive("""
+            chain:
+              - jack-capture: {connect: "tester:out"}
+              - level: {window: 0.1}
+              - jsonl-sink: {path: "{stem}.jsonl"}
+            """, server: server, seconds: 1.5, output: folder.path, warnings: warnings)
+        let lines = try String(contentsOfFile: folder.file("live.jsonl"), encoding: .utf8)
+        #expect(!lines.contains("null"))
+        // Full windows after the connection: a sine of peak 0.25, barely changed by 2 zeros in 4800.
+        let full = try jsonLines(folder.file("live.jsonl")).filter { ($0["duration"] as? Double) == 0.1 }.dropFirst()
+        #expect(full.count >= 10)
+        for event in full where live.xruns == 0 {
+            #expect(abs((event["rms_db"] as? Double ?? 0) - decibels(0.25 / 2.0.squareRoot())) < 0.02, "\(event)")
+        }
+        let messages = warnings.messages
+        try #require(messages.count == 2, "\(messages)")
+        #expect(messages[0].hasPrefix("stage 'jack-capture': port in_1 delivered a NaN or infinite sample at "))
+        // Two per 0.1 s over the ~1.5 s captured after the connection.
+        let counted = try #require(Int(messages[1].split(separator: " ")[2]), "\(messages[1])")
+        #expect(counted >= 2 * 12 && counted <= 2 * 16, "\(messages[1])")
+        #expect(messages[1].contains("samples were NaN or infinite (the first at "), "\(messages[1])")
     }
 
     /// A stage far slower than real time: the capture drops the oldest audio (and counts it)

@@ -10,6 +10,8 @@ final class SignalClient: @unchecked Sendable {
         case ramp
         /// A sine of `frequency` Hz and peak `amplitude`.
         case sine(frequency: Double, amplitude: Double)
+        /// That sine with NaN at every `every`-th frame and +infinity at the frame after it.
+        case sineWithNonFinite(frequency: Double, amplitude: Double, every: Int)
     }
 
     let client: OpaquePointer
@@ -44,6 +46,12 @@ final class SignalClient: @unchecked Sendable {
         switch signal {
         case .ramp: return Float((index & 0xFFFFF) + 1) / 1_048_576
         case .sine(let frequency, let amplitude): return Float(amplitude * sin(2 * .pi * frequency * Double(index) / sampleRate))
+        case .sineWithNonFinite(let frequency, let amplitude, let every):
+            switch index % every {
+            case 0: return .nan
+            case 1: return .infinity
+            default: return Float(amplitude * sin(2 * .pi * frequency * Double(index) / sampleRate))
+            }
         }
     }
 
