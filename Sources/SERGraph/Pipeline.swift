@@ -8,6 +8,10 @@ import StageKit
 ///        ▲                                                  │
 ///        └──────────── next block once this one is done ◀───┘
 /// ```
+/// Delivery is depth first, as a recursive push would do it: each emitted block reaches every
+/// reader in turn, and what a reader emits reaches its own readers before the next reader gets
+/// the block. It runs from a stack of pending deliveries rather than by recursion, so a chain
+/// of thousands of stages needs no more call stack than a chain of two.
 /// At the end of the stream each stage's `finish` runs in topological order, so what a stage
 /// flushes still reaches the stages after it; then the outputs receive their final names.
 public final class Pipeline {
@@ -23,6 +27,12 @@ public final class Pipeline {
     private var emitters: [Output] = []
     /// Readers of each stage's output ports: routes[stage][port] = [(stage, input port)].
     private var routes: [[[(stage: Int, port: Int)]]]
+    /// Which stages are sources (their blocks are counted) and which are sinks (observed).
+    private let isSource: [Bool], isSink: [Bool]
+    /// What the stage being called has emitted so far, in order, not yet delivered.
+    private var emitted: [(port: Int, block: Block)] = []
+    /// Deliveries still to make, the next one last.
+    private var deliveries: [(block: Block, stage: Int, port: Int)] = []
     /// What the sources have produced so far (readable while the run goes on, from its thread).
     public private(set) var statistics = RunStatistics()
     /// Called with each block of events that reaches a sink (a stage without outputs), and the
@@ -35,6 +45,8 @@ public final class Pipeline {
     public init(graph: ValidatedGraph, bindings: RunBindings = RunBindings(), warnings: StageWarnings = StageWarnings()) throws {
         self.graph = graph
         self.warnings = warnings
+        isSource = graph.stages.map(\.factory.isSource)
+        isSink = graph.stages.map(\.factory.info.outputs.isEmpty)
         routes = graph.stages.map { Array(repeating: [], count: $0.factory.info.outputs.count) }
         for (reader, node) in graph.stages.enumerated() {
             for (port, input) in node.inputs.enumerated() {
@@ -53,7 +65,7 @@ public final class Pipeline {
         }
         guard problems.isEmpty else { throw GraphError(problems) }
         emitters = graph.stages.indices.map { index in
-            Output { [unowned self] port, block in try self.deliver(block, from: index, port: port) }
+            Output { [unowned self] port, block in try self.collect(block, from: index, port: port) }
         }
     }
 
@@ -95,11 +107,11 @@ public final class Pipeline {
             }
             while !active.isEmpty && !shouldStop() {
                 active = try active.filter { index, source in
-                    try attributing(to: index) { try source.produce(output: emitters[index]) }
+                    try calling(index) { try source.produce(output: emitters[index]) }
                 }
             }
             for index in processors.indices {
-                try attributing(to: index) { try processors[index].finish(output: emitters[index]) }
+                try calling(index) { try processors[index].finish(output: emitters[index]) }
             }
             try outputs.commit()
             return statistics
@@ -109,17 +121,51 @@ public final class Pipeline {
         }
     }
 
-    private func deliver(_ block: Block, from stage: Int, port: Int) throws {
-        if graph.stages[stage].factory.isSource {
+    /// Keeps a block stage `stage` emits on output `port` until the stage's call returns.
+    private func collect(_ block: Block, from stage: Int, port: Int) throws {
+        guard routes[stage].indices.contains(port) else {
+            throw StageError.failed("emitted on output \(port), but it has \(routes[stage].count) output(s)")
+        }
+        if isSource[stage] {
             statistics.blocks += 1
             statistics.seconds += Double(block.rows) * Double(formats[stage][port].hop) / formats[stage][port].sampleRate
         }
-        for (reader, input) in routes[stage][port] {
-            if let sinkEventObserver, !block.events.isEmpty, graph.stages[reader].factory.info.outputs.isEmpty {
-                sinkEventObserver(block, formats[stage][port])
+        emitted.append((port, block))
+    }
+
+    /// Calls into stage `index` (produce or finish), then delivers what it emitted and
+    /// everything that follows from it before returning.
+    private func calling<T>(_ index: Int, _ body: () throws -> T) throws -> T {
+        do {
+            let result = try attributing(to: index, body)
+            schedule(from: index)
+            while let next = deliveries.popLast() {
+                if let sinkEventObserver, isSink[next.stage], !next.block.events.isEmpty {
+                    let from = graph.stages[next.stage].inputs[next.port]
+                    sinkEventObserver(next.block, formats[from.stage][from.port])
+                }
+                try attributing(to: next.stage) {
+                    try processors[next.stage].process(next.block, port: next.port, output: emitters[next.stage])
+                }
+                schedule(from: next.stage)
             }
-            try attributing(to: reader) { try processors[reader].process(block, port: input, output: emitters[reader]) }
+            return result
+        } catch {
+            emitted.removeAll()
+            deliveries.removeAll()
+            throw error
         }
+    }
+
+    /// Turns what stage `stage` emitted into deliveries, stacked so that the first block's
+    /// first reader comes off the stack next.
+    private func schedule(from stage: Int) {
+        for (port, block) in emitted.reversed() {
+            for (reader, input) in routes[stage][port].reversed() {
+                deliveries.append((block, reader, input))
+            }
+        }
+        emitted.removeAll(keepingCapacity: true)
     }
 
     /// Runs `body`, naming stage `index` in any error that does not already name a stage.

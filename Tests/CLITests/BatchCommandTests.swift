@@ -89,6 +89,27 @@ import TestSupport
         #expect(try outputs() == ["long.levels.csv", "long.levels.jsonl"])
     }
 
+    /// A chain of 3,000 stages runs (blocks are delivered without recursion, so the stack does
+    /// not grow with the chain) and every sample comes out with all 3,000 gains applied.
+    @Test func threeThousandStageChainRuns() throws {
+        let input = try makeInput("a.wav", seconds: 0.5)
+        let stages = 3000, decibelsPerStage = -0.01
+        let chain = ["chain:", "  - file-source"]
+            + Array(repeating: "  - gain: {db: \(decibelsPerStage)}", count: stages)
+            + ["  - audio-file-sink: {path: \"{stem}.wav\", encoding: float}"]
+        let graphFile = folder.file("long.yaml")
+        try chain.joined(separator: "\n").write(toFile: graphFile, atomically: true, encoding: .utf8)
+        let result = try runCommand(sergraphExecutable, ["process", graphFile, input, "-o", folder.file("out"), "--jobs", "1"])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        let original = try AudioFileReader(path: input).readAll()
+        let processed = try AudioFileReader(path: folder.file("out/a.wav")).readAll()
+        #expect(processed.count == original.count && original.count == 24000)
+        // 3,000 float products with one rounded factor: within 3,000 × 2 × 2^-24 ≈ 3.6e-4 relative.
+        let factor = pow(10, Double(stages) * decibelsPerStage / 20)
+        let worst = zip(original, processed).map { abs(Double($1) - Double($0) * factor) - 5e-4 * abs(Double($0) * factor) }.max()
+        #expect(worst.map { $0 <= 1e-9 } == true, "worst excess \(String(describing: worst))")
+    }
+
     @Test func outputsWithoutStemAreRefusedForSeveralInputs() throws {
         try makeInput("a.wav")
         try makeInput("b.wav")
