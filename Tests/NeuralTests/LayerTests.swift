@@ -1,6 +1,7 @@
 import Foundation
 import Neural
 import Testing
+import TestSupport
 
 /// The encoder's operations against direct, loop-by-loop definitions.
 @Suite struct LayerTests {
@@ -13,7 +14,14 @@ import Testing
         return Tensor(shape: shape, values: values)
     }
 
-    func maxDifference(_ a: [Float], _ b: [Float]) -> Float { zip(a, b).map { abs($0 - $1) }.max() ?? 0 }
+    /// The comparison every test here uses fails missing, short or long output, which a
+    /// `zip(...).max() ?? 0` passed.
+    @Test func comparisonFailsOutputOfTheWrongLength() {
+        #expect(largestDifference([Float](), [Float]()) == .infinity)
+        #expect(largestDifference([1, 2], [1, 2, 3]) == .infinity)
+        #expect(largestDifference([1, 2, 3], [1, 2]) == .infinity)
+        #expect(largestDifference([1, 2.5], [1, 2]) == 0.5)
+    }
 
     @Test(arguments: [(1, 1, 0), (2, 1, 0), (3, 2, 2), (1, 4, 5)])
     func convolutionMatchesItsDefinition(stride: Int, groups: Int, padding: Int) {
@@ -40,20 +48,22 @@ import Testing
                 expected[o * outTime + t] = sum
             }
         }
-        #expect(maxDifference(out.values, expected) < 1e-5)
+        #expect(largestDifference(out.values, expected) < 1e-5)
     }
 
     @Test func linearIsXTimesWTransposedPlusBias() {
         let x = random([5, 7], seed: 4), w = random([3, 7], seed: 5), b: [Float] = [0.5, -1, 2]
         let out = Layers.linear(x, weight: w, bias: b)
+        #expect(out.shape == [5, 3])
         let expected = (0..<5).flatMap { r in (0..<3).map { o in b[o] + (0..<7).reduce(Float(0)) { $0 + x.values[r * 7 + $1] * w.values[o * 7 + $1] } } }
-        #expect(maxDifference(out.values, expected) < 1e-5)
+        #expect(largestDifference(out.values, expected) < 1e-5)
     }
 
-    @Test func attentionMatchesItsDefinition() {
+    @Test func attentionMatchesItsDefinition() throws {
         let (time, width, heads) = (6, 8, 2)
         let q = random([time, width], seed: 6), k = random([time, width], seed: 7), v = random([time, width], seed: 8)
         let out = Layers.attention(q: q, k: k, v: v, heads: heads)
+        try #require(out.shape == [time, width] && out.count == time * width)
         let size = width / heads
         for head in 0..<heads {
             for i in 0..<time {
@@ -73,13 +83,13 @@ import Testing
         var rows = Tensor(shape: [2, 4], values: [1, 2, 3, 4, -2, 0, 2, 4])
         Layers.layerNorm(&rows, gamma: [1, 1, 1, 2], beta: [0, 0, 0, 1], epsilon: 0)
         let scale = 1 / Float(1.25).squareRoot()
-        #expect(maxDifference(Array(rows.values[0..<4]), [-1.5 * scale, -0.5 * scale, 0.5 * scale, 2 * 1.5 * scale + 1]) < 1e-5)
+        #expect(largestDifference(Array(rows.values[0..<4]), [-1.5 * scale, -0.5 * scale, 0.5 * scale, 2 * 1.5 * scale + 1]) < 1e-5)
         var channels = Tensor(shape: [2, 3], values: [1, 2, 3, 10, 10, 10])
         Layers.groupNorm(&channels, groups: 2, gamma: [1, 1], beta: [0, 5], epsilon: 0)
-        #expect(maxDifference(channels.values, [-Float(1.5).squareRoot(), 0, Float(1.5).squareRoot(), 5, 5, 5]) < 1e-5)
+        #expect(largestDifference(channels.values, [-Float(1.5).squareRoot(), 0, Float(1.5).squareRoot(), 5, 5, 5]) < 1e-5)
         var x = Tensor(shape: [3], values: [-1, 0, 2])
         Layers.gelu(&x)
         // x·Φ(x) with Φ(−1) = 0.158655, Φ(2) = 0.977250 (within the erf approximation's 3e-7).
-        #expect(maxDifference(x.values, [-0.158655, 0, 1.954500]) < 1e-5)
+        #expect(largestDifference(x.values, [-0.158655, 0, 1.954500]) < 1e-5)
     }
 }

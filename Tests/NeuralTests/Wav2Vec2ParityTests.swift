@@ -15,7 +15,17 @@ import TestSupport
     func worst(_ ours: Tensor, _ file: String) throws -> Float {
         let reference = try NpyArray(path: file)
         #expect(ours.shape == [reference.rows, reference.columns], "\(file): shape \(ours.shape)")
-        return zip(ours.values, reference.values).map { abs($0 - $1) }.max() ?? .infinity
+        return largestDifference(ours.values, reference.values)
+    }
+
+    /// What loading the model in `folder` throws, or nil if it loads.
+    func loadError(_ folder: String) -> String? {
+        do {
+            _ = try Wav2Vec2Encoder(folder: folder)
+            return nil
+        } catch {
+            return "\(error)"
+        }
     }
 
     @Test(arguments: ["base-tiny", "large-tiny", "hubert-tiny", "base-tiny-hub-names"])
@@ -51,20 +61,21 @@ import TestSupport
         var tensors: [String: Tensor] = [:]
         for name in source.entries.keys where name != "encoder.layers.1.attention.k_proj.bias" { tensors[name] = try source.tensor(name) }
         try SafeTensorsWriter.write(tensors, to: folder.file("model.safetensors"))
-        #expect(throws: ModelError.self) { try Wav2Vec2Encoder(folder: folder.path) }
-        do { _ = try Wav2Vec2Encoder(folder: folder.path) } catch {
-            #expect("\(error)".hasSuffix("tensor 'encoder.layers.1.attention.k_proj.bias' is missing (expected shape [48])"))
-        }
+        let model = folder.file("model.safetensors")
+        #expect(loadError(folder.path) == "\(model): tensor 'encoder.layers.1.attention.k_proj.bias' is missing (expected shape [48])")
         tensors["encoder.layers.1.attention.k_proj.bias"] = Tensor(shape: [47], repeating: 0)
-        try SafeTensorsWriter.write(tensors, to: folder.file("model.safetensors"))
-        do { _ = try Wav2Vec2Encoder(folder: folder.path) } catch {
-            #expect("\(error)".hasSuffix("tensor 'encoder.layers.1.attention.k_proj.bias' has shape [47], expected [48]"))
-        }
+        try SafeTensorsWriter.write(tensors, to: model)
+        #expect(loadError(folder.path) == "\(model): tensor 'encoder.layers.1.attention.k_proj.bias' has shape [47], expected [48]")
+        tensors["encoder.layers.1.attention.k_proj.bias"] = Tensor(shape: [48], repeating: 0)
+        try SafeTensorsWriter.write(tensors, to: model)
+        #expect(loadError(folder.path) == nil)  // the same folder with the tensor in shape loads
     }
 }
 
 /// The bfloat16 path against PyTorch's float32: the loss of precision, layer by layer, stays
-/// within 2 % of each layer's largest value (bfloat16 keeps 8 bits of mantissa). Runs where the
+/// within 1.2e-2 of each layer's largest value: 1.5 times the largest measured on this machine
+/// (7.9e-3, base-tiny's last layer; large-tiny ≤ 4.6e-3), a margin for another processor's
+/// accumulation order (bfloat16 keeps 8 bits of mantissa, a relative step of 7.8e-3). Runs where the
 /// processor and oneDNN have bfloat16 kernels; elsewhere it prints why it is skipped, and
 /// `PortabilityTests` and the CLI tests check the refusal instead.
 @Suite(.enabled("needs AVX512-BF16 or AMX, and oneDNN allowed to use it") {
@@ -79,13 +90,15 @@ struct BFloat16ParityTests {
         let encoder = try Wav2Vec2Encoder(folder: fixtures + model, precision: .bfloat16)
         let input = try NpyArray(path: fixtures + "input.npy").values
         let output = try encoder.encode(input)
+        #expect(output.hiddenStates.count == 4)
         var report: [String] = []
         for (index, state) in output.hiddenStates.enumerated() {
             let reference = try NpyArray(path: fixtures + model + "/hidden_state_\(index).npy")
-            let scale = reference.values.map { abs($0) }.max()!
-            let error = zip(state.values, reference.values).map { abs($0 - $1) }.max()! / scale
+            #expect(state.shape == [reference.rows, reference.columns])
+            let scale = reference.values.reduce(Float(0)) { max($0, abs($1)) }
+            let error = largestDifference(state.values, reference.values) / scale
             report.append(String(format: "layer %d %.2e", index, error))
-            #expect(error < 2e-2, "\(model) hidden state \(index): \(error) of its largest value")
+            #expect(error < 1.2e-2, "\(model) hidden state \(index): \(error) of its largest value")
         }
         print("bfloat16 \(model): " + report.joined(separator: ", "))
     }
