@@ -17,15 +17,10 @@ public struct GraphLoader {
         let spec = ChainParser.isChain(argument) ? try ChainParser.parse(argument) : try GraphFileParser.parse(file: argument)
         var registry = self.registry
         var problems: [Diagnostic] = []
+        let graphFolder = (spec.file as NSString).deletingLastPathComponent.isEmpty ? "." : (spec.file as NSString).deletingLastPathComponent
         for plugin in spec.plugins {
-            let path = plugin.path.hasPrefix("/") ? plugin.path
-                : ((spec.file as NSString).deletingLastPathComponent as NSString).appendingPathComponent(plugin.path)
-            for library in PluginLoader.libraries(at: path) {
-                do {
-                    try registry.register(PluginLoader.load(library))
-                } catch {
-                    problems.append(Diagnostic("\(error)", at: plugin.location))
-                }
+            for problem in registry.loadPlugins([plugin.path], relativeTo: graphFolder) {
+                problems.append(Diagnostic(problem, at: plugin.location))
             }
         }
         guard problems.isEmpty else { throw GraphError(problems) }
@@ -40,12 +35,20 @@ extension StageRegistry {
         for factory in plugin.factories { try register(factory) }
     }
 
-    /// Loads every plugin in `paths` (libraries, or folders of them), registering what loads.
+    /// Loads every plugin in `paths` (libraries, or folders of them, found as
+    /// `PluginLoader.libraries(named:relativeTo:)` says), registering what loads.
     /// - Returns: the problems, one per plugin that did not load; the rest are registered.
-    public mutating func loadPlugins(_ paths: [String]) -> [String] {
+    public mutating func loadPlugins(_ paths: [String], relativeTo base: String = FileManager.default.currentDirectoryPath) -> [String] {
         var problems: [String] = []
         for path in paths {
-            for library in PluginLoader.libraries(at: path) {
+            let libraries: [String]
+            do {
+                libraries = try PluginLoader.libraries(named: path, relativeTo: base)
+            } catch {
+                problems.append("\(error)")
+                continue
+            }
+            for library in libraries {
                 do {
                     try register(PluginLoader.load(library))
                 } catch {

@@ -56,12 +56,13 @@ extension Block {
 
     /// Calls `body` with the block in the ABI's terms, valid during the call only.
     public func withABI<R>(_ body: (UnsafePointer<sg_block>) throws -> R) rethrows -> R {
-        let arena = CArena()
-        let events = arena.array(events.map { $0.abi(in: arena) })
-        return try values.withUnsafeBufferPointer { values in
-            var block = sg_block(time: time, width: Int32(width), values: values.baseAddress, value_count: Int64(values.count),
-                                 events: events, event_count: Int32(self.events.count))
-            return try withUnsafePointer(to: &block) { try body($0) }
+        try CArena.scoped { arena in
+            let events = arena.array(events.map { $0.abi(in: arena) })
+            return try values.withUnsafeBufferPointer { values in
+                var block = sg_block(time: time, width: Int32(width), values: values.baseAddress, value_count: Int64(values.count),
+                                     events: events, event_count: Int32(self.events.count))
+                return try withUnsafePointer(to: &block) { try body($0) }
+            }
         }
     }
 }

@@ -15,21 +15,22 @@ public enum StagePlugin {
     public static let sdkVersion = "0.1.0"
 
     private static let lock = NSLock()
-    nonisolated(unsafe) private static var built: [String: UnsafeRawPointer] = [:]
+    /// Each descriptor built, with the arena that holds it and everything it points to: kept
+    /// here, so they live as long as the library.
+    nonisolated(unsafe) private static var built: [String: (descriptor: UnsafeRawPointer, storage: CArena)] = [:]
 
     /// The plugin's descriptor, built once and kept for as long as the library is loaded.
     /// - Returns: a pointer to an `sg_plugin_descriptor`.
     public static func descriptor(name: String, version: String, stages: [any Stage.Type]) -> UnsafeRawPointer {
         lock.withLock {
-            if let descriptor = built[name] { return descriptor }
+            if let kept = built[name] { return kept.descriptor }
             let arena = CArena()
             let descriptors = stages.map { stageDescriptor($0, arena: arena) }
             let plugin = sg_plugin_descriptor(abi_version: SG_PLUGIN_ABI_VERSION, sdk_version: arena.string(sdkVersion),
                                               name: arena.string(name), version: arena.string(version),
                                               stages: arena.array(descriptors), stage_count: Int32(descriptors.count))
             let descriptor = UnsafeRawPointer(arena.array([plugin])!)
-            _ = Unmanaged.passRetained(arena)  // lives as long as the library
-            built[name] = descriptor
+            built[name] = (descriptor, arena)
             return descriptor
         }
     }
@@ -54,7 +55,7 @@ public enum StagePlugin {
             inputs: ports(info.inputs), input_count: Int32(info.inputs.count),
             outputs: ports(info.outputs), output_count: Int32(info.outputs.count),
             parameters: arena.array(parameters), parameter_count: Int32(parameters.count),
-            context: Unmanaged.passRetained(StageTypeBox(type)).toOpaque(),
+            context: arena.keep(StageTypeBox(type)),
             create: exportedCreate, prepare: exportedPrepare, process: exportedProcess,
             produce: info.inputs.isEmpty ? exportedProduce : nil, finish: exportedFinish,
             control: exportedControl, destroy: exportedDestroy)

@@ -18,22 +18,29 @@ import TestSupport
         return try StageHarness(processor, inputs: inputs)
     }
 
-    @Test func pluginsDeclareTheirStages() throws {
-        let dc = try PluginLoader.load(builtPlugin("DCBlocker"))
+    @Test(arguments: Build.allCases)
+    func pluginsDeclareTheirStages(build: Build) throws {
+        let library = try build.product("libDCBlocker.so")
+        let dc = try PluginLoader.load(library)
         #expect(dc.name == "dc-blocker" && dc.version == "1.0.0" && dc.sdkVersion == StagePlugin.sdkVersion)
         let info = try #require(dc.factories.first?.info)
         #expect(info.name == "dc-blocker")
         #expect(info.inputs.map(\.kinds) == [[.audio]] && info.outputs.map(\.kinds) == [[.audio]])
         #expect(info.parameter("cutoff")?.range == 0.1...1000)
         #expect(info.parameter("cutoff")?.defaultValue == .number(10))
-        #expect(dc.factories.first?.origin == builtPlugin("DCBlocker"))
+        #expect(dc.factories.first?.origin == library)
+        let loudness = try PluginLoader.load(try build.product("libLoudness.so"))
+        #expect(loudness.name == "loudness" && loudness.version == "1.0.0" && loudness.sdkVersion == StagePlugin.sdkVersion)
+        #expect(loudness.factories.map(\.info.name) == ["loudness"])
+        #expect(loudness.factories.first?.info.outputs.map(\.kinds) == [[.event]])
     }
 
     /// The DC blocker removes an offset and passes a 1 kHz tone with the gain its transfer
     /// function H(z) = (1 − z⁻¹)/(1 − R z⁻¹), R = e^(−2π·fc/fs), predicts.
-    @Test func dcBlockerRemovesOffsetAndKeepsTone() throws {
+    @Test(arguments: Build.allCases)
+    func dcBlockerRemovesOffsetAndKeepsTone(build: Build) throws {
         let rate = 16000.0
-        let dc = try harness(builtPlugin("DCBlocker"), stage: "dc-blocker", parameters: ["cutoff": .number(20)],
+        let dc = try harness(try build.product("libDCBlocker.so"), stage: "dc-blocker", parameters: ["cutoff": .number(20)],
                              inputs: [.audio(sampleRate: rate, channels: 2)])
         #expect(dc.outputFormats == [.audio(sampleRate: rate, channels: 2)])
         let tone = sine(frequency: 1000, rate: rate, seconds: 2, amplitude: 0.25)
@@ -57,13 +64,13 @@ import TestSupport
 
     /// EBU Tech 3341 test 1: a 1 kHz stereo sine at −23 dBFS reads −23.0 ± 0.1 LUFS; and 10 dB
     /// quieter reads 10 LU less. The signal comes from sox, pushed as a file through the harness.
-    @Test(arguments: [-23.0, -33.0])
-    func loudnessOfTheEBUReferenceTone(level: Double) throws {
+    @Test(arguments: Build.allCases, [-23.0, -33.0])
+    func loudnessOfTheEBUReferenceTone(build: Build, level: Double) throws {
         let folder = try TemporaryFolder("loudness")
         let path = folder.file("tone.wav")
         try #require(runCommand("sox", ["-n", "-r", "48000", "-c", "2", "-e", "floating-point", path,
                                         "synth", "20", "sine", "1000", "vol", "\(level)dB"]).status == 0)
-        let meter = try harness(builtPlugin("Loudness"), stage: "loudness", parameters: ["interval": .number(1)],
+        let meter = try harness(try build.product("libLoudness.so"), stage: "loudness", parameters: ["interval": .number(1)],
                                 inputs: [.audio(sampleRate: 48000, channels: 2)])
         let events = try meter.push(file: path).flatMap(\.events)
         let summary = try #require(events.last)

@@ -1,11 +1,28 @@
 import Foundation
 import SERGraph
 import StageKit
+import Testing
 import TestSupport
 
-/// A plugin library built by `swift build` (the examples in Plugins/), next to the test bundle.
-func builtPlugin(_ product: String) -> String {
-    URL(fileURLWithPath: sergraphExecutable).deletingLastPathComponent().appendingPathComponent("lib\(product).so").path
+/// The builds whose `sergraph` and example plugins the tests run: this debug build, and the
+/// release build that `scripts/test` makes with `swift build -c release`.
+enum Build: String, CaseIterable, CustomTestStringConvertible {
+    case debug, release
+
+    /// The file `name` (`sergraph`, `libLoudness.so`) of this build.
+    /// - Throws: when the release build has not been made, saying how to make it.
+    func product(_ name: String) throws -> String {
+        // Symbolic links resolved, as in the origins sergraph reports for plugins found beside it.
+        let folder = self == .debug ? (sergraphExecutable as NSString).deletingLastPathComponent
+            : URL(fileURLWithPath: packageRoot + "/.build/release").resolvingSymlinksInPath().path
+        let path = (folder as NSString).appendingPathComponent(name)
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw PluginTestError(description: "\(path) is missing: `swift build -c release` makes it (scripts/test does)")
+        }
+        return path
+    }
+
+    var testDescription: String { rawValue }
 }
 
 /// Builds the C test plugin with `defines` into `folder` with the C compiler.

@@ -17,7 +17,8 @@ public struct LoadedPlugin: Sendable {
 
 /// Why a plugin library cannot be used; each names the library.
 public enum PluginError: Error, Sendable, CustomStringConvertible {
-    case notFound(path: String)
+    /// `searched`: the folders a bare file name was looked for in.
+    case notFound(path: String, searched: [String] = [])
     case notLoadable(path: String, reason: String)
     case noEntry(path: String)
     case abiMismatch(path: String, found: UInt32, sdk: String)
@@ -25,8 +26,8 @@ public enum PluginError: Error, Sendable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .notFound(let path):
-            return "\(path): no such plugin library"
+        case .notFound(let path, let searched):
+            return "\(path): no such plugin library" + (searched.isEmpty ? "" : " in \(searched.joined(separator: " or "))")
         case .notLoadable(let path, let reason):
             return "\(path): not a loadable shared library (\(reason))"
         case .noEntry(let path):
@@ -80,14 +81,37 @@ public enum PluginLoader {
                             version: plugin.version.map { String(cString: $0) } ?? "", sdkVersion: sdk, factories: factories)
     }
 
-    /// The libraries `path` stands for: the plugin libraries (`*.so`) directly inside it when it
-    /// is a folder, sorted; else the path itself.
-    public static func libraries(at path: String) -> [String] {
+    /// The libraries a plugin entry stands for. `written` is a library or a folder of them: an
+    /// absolute path; a relative path, relative to `base`; or a bare file name (no `/`), looked
+    /// for in `base` and then in the folder of the running sergraph executable, where
+    /// `swift build` puts the example plugins (so a graph naming `libLoudness.so` works with the
+    /// debug and the release build alike). A folder stands for the `*.so` directly inside it, sorted.
+    /// - Throws: `PluginError.notFound` when there is no such file or folder.
+    public static func libraries(named written: String, relativeTo base: String) throws -> [String] {
+        let path: String
+        if written.hasPrefix("/") {
+            path = written
+        } else if written.contains("/") {
+            path = (base as NSString).appendingPathComponent(written)
+        } else {
+            let candidates = [base, executableFolder].map { ($0 as NSString).appendingPathComponent(written) }
+            guard let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
+                throw PluginError.notFound(path: written, searched: [base, executableFolder])
+            }
+            path = found
+        }
         var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue else { return [path] }
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else { throw PluginError.notFound(path: path) }
+        guard isFolder.boolValue else { return [path] }
         let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
         return names.filter { $0.hasSuffix(".so") }.sorted().map { (path as NSString).appendingPathComponent($0) }
     }
+
+    /// The folder of the running executable.
+    static let executableFolder: String = {
+        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        return (executable as NSString).deletingLastPathComponent
+    }()
 }
 
 /// A descriptor pointer that lives as long as its library, which is never unloaded.

@@ -16,15 +16,17 @@ final class PluginStage: SourceProcessor {
         self.descriptor = descriptor
         self.info = info
         outputs = context.outputs
-        host = .allocate(capacity: 1)
+        let host = UnsafeMutablePointer<sg_host>.allocate(capacity: 1)
         host.initialize(to: outputs.abiHost)
-        let arena = CArena()
-        let values = info.parameters.compactMap { spec in
-            parameters[spec.name].map { sg_parameter_value(name: arena.string(spec.name), value: arena.string($0.abiText)) }
-        }
+        self.host = host
         var error = sg_error()
-        guard let made = descriptor.pointee.create(descriptor, arena.array(values), Int32(values.count),
-                                                   context.stageName, host, &error) else {
+        let made = CArena.scoped { arena in
+            let values = info.parameters.compactMap { spec in
+                parameters[spec.name].map { sg_parameter_value(name: arena.string(spec.name), value: arena.string($0.abiText)) }
+            }
+            return descriptor.pointee.create(descriptor, arena.array(values), Int32(values.count), context.stageName, host, &error)
+        }
+        guard let made else {
             host.deallocate()
             throw error.stageError
         }
@@ -37,12 +39,13 @@ final class PluginStage: SourceProcessor {
     }
 
     func prepare(inputs: [StreamFormat]) throws -> [StreamFormat] {
-        let arena = CArena()
         var produced = [sg_format](repeating: sg_format(), count: info.outputs.count)
         var error = sg_error()
-        let status = produced.withUnsafeMutableBufferPointer { buffer in
-            descriptor.pointee.prepare(instance, arena.array(inputs.map { $0.abi(in: arena) }), Int32(inputs.count),
-                                       buffer.baseAddress, Int32(buffer.count), &error)
+        let status = CArena.scoped { arena in
+            produced.withUnsafeMutableBufferPointer { buffer in
+                descriptor.pointee.prepare(instance, arena.array(inputs.map { $0.abi(in: arena) }), Int32(inputs.count),
+                                           buffer.baseAddress, Int32(buffer.count), &error)
+            }
         }
         guard status == 0 else { throw error.stageError }
         return try produced.map { try StreamFormat(abi: $0) }
