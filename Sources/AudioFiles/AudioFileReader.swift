@@ -1,4 +1,5 @@
 import CSndFile
+import Foundation
 
 /// Reads an audio file (WAV, FLAC, Ogg Vorbis, AIFF and the rest of libsndfile's formats)
 /// as interleaved Float32 frames.
@@ -13,9 +14,13 @@ public final class AudioFileReader {
     public let frameCount: Int64
     private var handle: OpaquePointer?
 
-    /// Opens `path` for reading.
+    /// Opens `path` for reading. Only regular files are opened: a FIFO or device could block.
     /// - Throws: `AudioFileError` naming the file and libsndfile's reason.
     public init(path: String) throws {
+        var status = stat()
+        if stat(path, &status) == 0, status.st_mode & S_IFMT != S_IFREG {
+            throw AudioFileError(path: path, reason: "not a regular file (a folder, FIFO, socket or device); give an audio file")
+        }
         var info = SF_INFO()
         guard let handle = sf_open(path, Int32(SFM_READ), &info) else {
             throw AudioFileError(path: path, reason: String(cString: sf_strerror(nil)))

@@ -9,7 +9,7 @@ func runBatch(_ graph: () throws -> ValidatedGraph, inputs: [String], output: St
     let files: [BatchInput]
     let processor: BatchProcessor
     do {
-        files = try collectInputs(inputs, extensions: audioFileExtensions)
+        files = try collectInputs(inputs, extensions: audioFileExtensions) { printError("warning: \($0)") }
         processor = BatchProcessor(graph: try graph(), outputDirectory: output, jobs: jobs, force: force)
         try processor.check(inputCount: files.count)
     } catch {

@@ -43,7 +43,7 @@ struct Embed: ParsableCommand {
         let selected: [Int]
         do {
             encoder = try Wav2Vec2Encoder(folder: model, precision: precision)
-            files = try collectInputs(inputs, extensions: audioFileExtensions)
+            files = try collectInputs(inputs, extensions: audioFileExtensions) { printError("warning: \($0)") }
             selected = try layers.map { text in
                 try text.split(separator: ",").map { part -> Int in
                     guard let index = Int(part.trimmingCharacters(in: .whitespaces)), (0...encoder.config.layers).contains(index) else {

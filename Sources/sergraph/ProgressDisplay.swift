@@ -8,36 +8,37 @@ final class ProgressDisplay: BatchProgress, @unchecked Sendable {
     private let lock = NSLock()
     private let interactive: Bool
     private let total: Int
-    /// Each input's length in seconds, from its header (0 when it cannot be read).
-    private let durations: [String: Double]
-    private let totalAudio: Double
+    /// The inputs' sizes in bytes: the bar and the ETA measure work in bytes.
+    private let totalBytes: Int64
     private let start = Date()
     private var done = 0
-    /// Audio of the inputs that have ended (processed, skipped or failed).
-    private var endedAudio = 0.0
-    /// Audio processed in this run: of finished inputs, and so far of the running ones.
-    private var processedAudio = 0.0
-    private var running: [String: Double] = [:]
+    /// Bytes of the inputs that have ended (processed, skipped or failed).
+    private var endedBytes: Int64 = 0
+    /// Bytes of the inputs processed in this run, which set the rate.
+    private var processedBytes: Int64 = 0
+    /// The inputs being processed: their size, their length (from the header, read when
+    /// each starts) and the seconds of audio processed so far.
+    private var running: [String: (size: Int64, duration: Double, seconds: Double)] = [:]
     private var failures = 0
     private var lastDraw = Date.distantPast
 
+    /// Opens no input: a header is read only when its input starts (on the worker that runs it).
     init(inputs: [BatchInput], interactive: Bool) {
         self.interactive = interactive
         total = inputs.count
-        durations = Dictionary(inputs.map { input in
-            let reader = try? AudioFileReader(path: input.path)
-            defer { reader?.close() }
-            return (input.path, reader.map { Double($0.frameCount) / $0.sampleRate } ?? 0)
-        }, uniquingKeysWith: { first, _ in first })
-        totalAudio = durations.values.reduce(0, +)
+        totalBytes = inputs.reduce(0) { $0 + $1.size }
     }
 
-    func started(_ input: BatchInput) {}
+    func started(_ input: BatchInput) {
+        guard interactive else { return }
+        let duration = (try? AudioFileReader(path: input.path)).map { Double($0.frameCount) / $0.sampleRate } ?? 0
+        lock.withLock { running[input.path] = (input.size, duration, 0) }
+    }
 
     func advanced(_ input: BatchInput, seconds: Double) {
         guard interactive else { return }
         lock.withLock {
-            running[input.path] = seconds
+            running[input.path]?.seconds = seconds
             if Date().timeIntervalSince(lastDraw) > 0.1 { drawBar() }
         }
     }
@@ -53,11 +54,11 @@ final class ProgressDisplay: BatchProgress, @unchecked Sendable {
         lock.withLock {
             done += 1
             running[input.path] = nil
-            endedAudio += durations[input.path] ?? 0
+            endedBytes += input.size
             var line: String?
             switch outcome {
             case .processed(let seconds):
-                processedAudio += seconds
+                processedBytes += input.size
                 if !interactive { line = "[\(done)/\(total)] \(input.path): done (\(formatDuration(seconds)) of audio)" }
             case .skipped:
                 if !interactive { line = "[\(done)/\(total)] \(input.path): skipped, outputs exist" }
@@ -96,15 +97,17 @@ final class ProgressDisplay: BatchProgress, @unchecked Sendable {
     private func drawBar() {
         lastDraw = Date()
         let width = 30
-        let inProgress = running.values.reduce(0, +)
-        let fraction = totalAudio > 0 ? min(1, (endedAudio + inProgress) / totalAudio) : Double(done) / Double(max(total, 1))
+        let inProgress = running.values.reduce(0.0) { sum, input in
+            sum + (input.duration > 0 ? Double(input.size) * min(1, input.seconds / input.duration) : 0)
+        }
+        let fraction = totalBytes > 0 ? min(1, (Double(endedBytes) + inProgress) / Double(totalBytes)) : Double(done) / Double(max(total, 1))
         let filled = Int(fraction * Double(width))
         let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
         let elapsed = Date().timeIntervalSince(start)
         var eta = ""
-        let rate = (processedAudio + inProgress) / max(elapsed, 1e-3)
+        let rate = (Double(processedBytes) + inProgress) / max(elapsed, 1e-3)
         if rate > 0 && done < total {
-            eta = "  ETA \(formatDuration(max(0, totalAudio - endedAudio - inProgress) / rate))"
+            eta = "  ETA \(formatDuration(max(0, Double(totalBytes - endedBytes) - inProgress) / rate))"
         }
         let failed = failures > 0 ? "  \(failures) failed" : ""
         FileHandle.standardError.write(Data("\r\u{1B}[2K[\(bar)] \(done)/\(total) files  \(formatDuration(elapsed))\(eta)\(failed)".utf8))

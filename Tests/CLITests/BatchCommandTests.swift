@@ -24,7 +24,10 @@ import TestSupport
     func outputs() throws -> [String] {
         let out = folder.file("out")
         guard FileManager.default.fileExists(atPath: out) else { return [] }
-        return try FileManager.default.subpathsOfDirectory(atPath: out).filter { !$0.hasSuffix("/") && $0.contains(".") }.sorted()
+        return try FileManager.default.subpathsOfDirectory(atPath: out).filter { relative in
+            var isFolder: ObjCBool = false
+            return FileManager.default.fileExists(atPath: out + "/" + relative, isDirectory: &isFolder) && !isFolder.boolValue
+        }.sorted()
     }
 
     /// One corrupt file among good ones: the others complete, the bad one is named with a
@@ -74,6 +77,7 @@ import TestSupport
         let partial = out + "/long.levels.jsonl.partial"
         let deadline = Date().addingTimeInterval(20)
         while !FileManager.default.fileExists(atPath: partial) && Date() < deadline { usleep(10_000) }
+        #expect(FileManager.default.fileExists(atPath: partial), "no \(partial) appeared before the kill")
         usleep(200_000)
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
@@ -108,6 +112,22 @@ import TestSupport
         let factor = pow(10, Double(stages) * decibelsPerStage / 20)
         let worst = zip(original, processed).map { abs(Double($1) - Double($0) * factor) - 5e-4 * abs(Double($0) * factor) }.max()
         #expect(worst.map { $0 <= 1e-9 } == true, "worst excess \(String(describing: worst))")
+    }
+
+    /// A FIFO named like audio would block whoever opens it: it is skipped with a warning, as is a
+    /// device given by name, and a folder named like audio is searched.
+    @Test func specialFilesAreSkippedWithoutBlocking() throws {
+        try makeInput("a.wav")
+        try makeInput("sub.wav/b.wav")
+        let fifo = folder.file("in/x.wav")
+        try #require(mkfifo(fifo, 0o644) == 0)
+        let command = try RunningCommand(sergraphExecutable, ["process", graph, folder.file("in"), "/dev/null", "-o", folder.file("out")])
+        let result = command.finish(within: 30)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("warning: \(fifo): skipped, it is a FIFO (named pipe), not a file"), "\(result.stderr)")
+        #expect(result.stderr.contains("warning: /dev/null: skipped, it is a character device, not a file"))
+        #expect(result.stderr.contains("processed 2, skipped 0, failed 0 of 2 files"))
+        #expect(try outputs() == ["a.levels.csv", "a.levels.jsonl", "sub.wav/b.levels.csv", "sub.wav/b.levels.jsonl"])
     }
 
     @Test func outputsWithoutStemAreRefusedForSeveralInputs() throws {
