@@ -53,7 +53,8 @@ public final class NpyWriter {
 }
 
 /// A two-dimensional float32 array read from a .npy file (little-endian, C order; a
-/// one-dimensional array reads as one column).
+/// one-dimensional array reads as one column, and the dimensions after the first of a
+/// higher-dimensional one flatten into the columns).
 public struct NpyArray: Sendable {
     public var rows: Int
     public var columns: Int
@@ -86,7 +87,7 @@ public struct NpyArray: Sendable {
         }
         let shape = header[open.upperBound..<close].split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
         rows = shape.first ?? 1
-        columns = shape.count > 1 ? shape[1] : 1
+        columns = shape.dropFirst().reduce(1, *)
         let payload = bytes[(headerStart + headerLength)...]
         guard payload.count == rows * columns * 4 else {
             throw NpyError(path: path, reason: "holds \(payload.count) bytes of data for a \(rows)×\(columns) array")

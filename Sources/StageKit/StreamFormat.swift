@@ -33,14 +33,19 @@ public struct StreamFormat: Hashable, Sendable, CustomStringConvertible {
     public var hop: Int
     /// Names of the columns: feature kind, class labels or event fields; empty for audio.
     public var labels: [String]
+    /// How the stream was made, as name → value text: e.g. `logmel`'s settings (`mels` → `64`),
+    /// which `window` passes on with its own, so that a model downstream can check it is fed
+    /// the features it was trained on. Empty when unknown (plugins do not carry it).
+    public var settings: [String: String]
 
     /// Creates a format; prefer the named constructors.
-    public init(kind: StreamKind, sampleRate: Double, width: Int, hop: Int, labels: [String] = []) {
+    public init(kind: StreamKind, sampleRate: Double, width: Int, hop: Int, labels: [String] = [], settings: [String: String] = [:]) {
         self.kind = kind
         self.sampleRate = sampleRate
         self.width = width
         self.hop = hop
         self.labels = labels
+        self.settings = settings
     }
 
     /// Audio at `sampleRate` with `channels` interleaved channels.

@@ -12,16 +12,21 @@ public final class DecisionWindow: Stage {
         parameters: [
             ParameterSpec("length", .number, default: .number(1), range: 0.001...3600, unit: "s", doc: "window length"),
             ParameterSpec("hop", .number, default: .number(0.25), range: 0.001...3600, unit: "s", doc: "time between window starts"),
+            ParameterSpec("tail", .choice(["none", "end-aligned"]), default: .text("none"),
+                          doc: "end of stream: none, or one more window of the last frames if the windows missed them (a stream shorter than a window: its frames repeated)"),
         ])
 
     private let lengthSeconds: Double
     private let hopSeconds: Double
+    private let endAligned: Bool
     private var windows: SlidingWindows?
+    private var tail: StreamTail?
     private var continuity = StreamContinuity()
 
     public init(parameters: Parameters, context: StageContext) throws {
         lengthSeconds = parameters.number("length")
         hopSeconds = parameters.number("hop")
+        endAligned = parameters.text("tail") == "end-aligned"
     }
 
     public func prepare(inputs: [StreamFormat]) throws -> [StreamFormat] {
@@ -30,27 +35,40 @@ public final class DecisionWindow: Stage {
         let windows = SlidingWindows(length: max(1, Int((lengthSeconds * framesPerSecond).rounded())),
                                      hop: max(1, Int((hopSeconds * framesPerSecond).rounded())), width: input.width, rowHop: input.hop)
         self.windows = windows
+        tail = endAligned ? StreamTail(length: windows.length, width: input.width, rowHop: input.hop) : nil
         let name = input.labels.first ?? input.kind.rawValue
         var format = StreamFormat.features(name, dimension: windows.length * input.width, hop: windows.hop * input.hop,
                                            sampleRate: input.sampleRate)
         format.labels = [name, "\(windows.length)x\(input.width)"]
+        format.settings = input.settings.merging(["window.frames": String(windows.length), "window.hop-frames": String(windows.hop),
+                                                  "window.tail": endAligned ? "end-aligned" : "none"]) { $1 }
         return [format]
     }
 
     public func process(_ block: Block, port: Int, output: Output) throws {
         guard let width = windows.map({ $0.length * $0.width }) else { return }
-        if continuity.note(block, hop: windows?.rowHop ?? 1) != nil {
+        if let start = continuity.note(block, hop: windows?.rowHop ?? 1) {
             // Windows never span frames that were dropped.
+            if start == .afterGap { try finish(output: output) }
             windows?.restart(at: block.time)
+            tail?.restart(at: block.time)
         }
         var rows: [Float] = []
         var firstTime: Int64?
         block.values.withUnsafeBufferPointer { frames in
+            tail?.note(frames)
             windows?.push(frames) { window, time in
                 firstTime = firstTime ?? time
                 rows.append(contentsOf: window)
+                tail?.noteWindow(at: time)
             }
         }
         if let firstTime { try output.emit(Block(time: firstTime, width: width, values: rows)) }
+    }
+
+    /// With `tail: end-aligned`, the window that covers the frames the others missed.
+    public func finish(output: Output) throws {
+        guard let last = tail?.finalWindow(), let width = windows.map({ $0.length * $0.width }) else { return }
+        try output.emit(Block(time: last.time, width: width, values: last.values))
     }
 }

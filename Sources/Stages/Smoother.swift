@@ -56,7 +56,9 @@ public final class Smoother: Stage {
         }
         sampleRate = inputs[0].sampleRate
         hop = inputs[0].hop
-        return [.event(sampleRate: sampleRate, fields: ["from", "to", "confidence"]), inputs[0]]
+        // `changed` carries from, to and confidence; `decision` (every: true) label and confidence.
+        let fields = every ? ["from", "to", "label", "confidence"] : ["from", "to", "confidence"]
+        return [.event(sampleRate: sampleRate, fields: fields), inputs[0]]
     }
 
     public func process(_ block: Block, port: Int, output: Output) throws {

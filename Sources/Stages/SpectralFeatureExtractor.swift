@@ -32,7 +32,23 @@ final class SpectralFeatureExtractor {
         framesPerSecond = inputs[0].sampleRate / Double(settings.hop)
         let dimension = cepstral?.coefficients ?? settings.filters
         frames = FeatureFrames(dimension: dimension, parameters: parameters, framesPerSecond: framesPerSecond)
-        return [.features(name, dimension: frames!.width, hop: settings.hop, sampleRate: inputs[0].sampleRate)]
+        var format = StreamFormat.features(name, dimension: frames!.width, hop: settings.hop, sampleRate: inputs[0].sampleRate)
+        format.settings = describe(settings)
+        return [format]
+    }
+
+    /// Every parameter as its text, with the FFT size and top frequency as resolved for this rate.
+    private func describe(_ settings: LogMelSettings) -> [String: String] {
+        var described = Dictionary(uniqueKeysWithValues: SpectralFeatureParameters.specs.compactMap { spec in
+            parameters[spec.name].map { (spec.name, $0.description) }
+        })
+        described["n-fft"] = String(settings.fftSize)
+        described["fmax"] = settings.maximumFrequency.formatted
+        if let cepstral {
+            described["coefficients"] = String(cepstral.coefficients)
+            described["lifter"] = String(cepstral.lifter)
+        }
+        return described
     }
 
     func process(_ block: Block, output: Output) throws {

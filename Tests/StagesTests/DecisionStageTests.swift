@@ -42,6 +42,34 @@ import TestSupport
         #expect(firsts == [0, 5, 10])
     }
 
+    /// `tail: end-aligned` (the training contract's rule): one more window of the last frames when
+    /// the regular windows missed some, none when they ended exactly at the end, and a short
+    /// stream's frames repeated up to one window. The default leaves the tail out.
+    @Test func windowTailRule() throws {
+        func run(_ count: Int, tail: String) throws -> [(time: Int64, firsts: [Float])] {
+            let harness = try StageHarness(DecisionWindow.self,
+                                           parameters: ["length": .number(0.05), "hop": .number(0.02), "tail": .text(tail)],
+                                           inputs: [.features("logmel", dimension: 2, hop: 160, sampleRate: 16000)])
+            #expect(harness.outputFormats[0].settings["window.frames"] == "5")
+            var blocks: [Block] = []
+            for start in stride(from: 0, to: count, by: 4) { blocks += try harness.push(frames(start..<min(count, start + 4))) }
+            blocks += try harness.finish()
+            return blocks.flatMap { block in
+                (0..<block.rows).map { row in
+                    (block.time + Int64(row * 320), stride(from: 0, to: 10, by: 2).map { block.values[row * 10 + $0] })
+                }
+            }
+        }
+        let ten = try run(10, tail: "end-aligned")
+        #expect(ten.map(\.time) == [0, 320, 640, 800])
+        #expect(ten.last?.firsts == [5, 6, 7, 8, 9])
+        #expect(try run(9, tail: "end-aligned").map(\.time) == [0, 320, 640])
+        let short = try run(3, tail: "end-aligned")
+        #expect(short.count == 1 && short[0].time == 0 && short[0].firsts == [0, 1, 2, 0, 1])
+        #expect(try run(10, tail: "none").map(\.time) == [0, 320, 640])
+        #expect(try run(3, tail: "none").isEmpty)
+    }
+
     /// Speech between stretches of quiet noise is found; loud steady noise alone is not speech.
     @Test func vadFindsSpeechNotNoise() throws {
         let folder = try TemporaryFolder("vad")
@@ -104,6 +132,17 @@ import TestSupport
         let smoothed = out.filter { $0.width == 2 }.flatMap(\.values)
         #expect(smoothed.count == sequence.count * 2)
         #expect(abs(smoothed[16] - (0.5 * 0.9 + 0.5 * 0.1)) < 1e-6)  // window 8: the blip, halved
+    }
+
+    /// With every: true the events format declares the fields of `decision` events too, so a
+    /// csv-sink has a column for each (it refused `label` before).
+    @Test func smootherDeclaresTheDecisionFields() throws {
+        let smoother = try StageHarness(Smoother.self, parameters: ["every": .flag(true)],
+                                        inputs: [.posterior(labels: ["calm", "angry"], hop: 4000, sampleRate: 16000)])
+        let declared = Set(smoother.outputFormats[0].labels)
+        let events = try smoother.push(posteriors([[0.9, 0.1], [0.8, 0.2]])).flatMap(\.events)
+        #expect(events.contains { $0.name == "decision" })
+        for event in events { #expect(Set(event.fields.map(\.key)).isSubset(of: declared), "\(event.name)") }
     }
 
     @Test(arguments: ["median", "majority"])
