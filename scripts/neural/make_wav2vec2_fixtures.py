@@ -35,11 +35,15 @@ attention implementation "eager" (the plain softmax(QK^T/sqrt(d))V; the script c
 step-by-step recomputation from the model's own modules, the weight-norm formula, and that
 `from_pretrained` of every written folder reproduces the saved outputs bit for bit.
 
-The Swift tests never run Python: they read what this script wrote. Rerun it only to change
-the fixtures (the outputs are deterministic for the pinned versions), and commit them:
+The Swift tests read what this script wrote. Rerun it only to change the fixtures (the
+outputs are deterministic for the pinned versions), and commit them:
 
     pip install -r scripts/neural/requirements.txt   # torch 2.13.0+cpu, CPU-only wheel
     python3 scripts/neural/make_wav2vec2_fixtures.py
+
+`--base-shaped DIR` instead writes a wav2vec2-base-shaped model with 2 layers, a 15 s input
+and its outputs into DIR (about 100 MB, not committed); Wav2Vec2BaseShapeTests runs it into
+.build/ when the Python environment has torch and transformers.
 """
 import json
 import os
@@ -99,24 +103,27 @@ VARIANTS = {
 }
 
 
-def make_input():
-    """1.2 s: three sines with a slow amplitude envelope, a chirp, and small seeded noise."""
-    t = np.arange(NUM_SAMPLES, dtype=np.float64) / RATE
+def make_input(num_samples=NUM_SAMPLES):
+    """1.2 s (by default): three sines with a slow amplitude envelope, a chirp, and small
+    seeded noise."""
+    t = np.arange(num_samples, dtype=np.float64) / RATE
     env = 0.6 + 0.4 * np.sin(2 * np.pi * 1.5 * t)
     x = env * (0.5 * np.sin(2 * np.pi * 220.0 * t)
                + 0.3 * np.sin(2 * np.pi * 587.0 * t + 0.3)
                + 0.1 * np.sin(2 * np.pi * 1330.0 * t + 1.1))
     x += 0.05 * np.sin(2 * np.pi * (300.0 * t + 1500.0 * t * t))  # 300 -> 3900 Hz chirp
-    x += 0.02 * np.random.default_rng(SEED).standard_normal(NUM_SAMPLES)
+    x += 0.02 * np.random.default_rng(SEED).standard_normal(num_samples)
     return x.astype(np.float32)
 
 
-def randomise(model, seed):
+def randomise(model, seed, scaled=False):
     """Every parameter gets seeded random values, nothing trivially 0 or 1.
 
     Norm weights (LayerNorm / GroupNorm): 1 + N(0, 0.1); all biases: N(0, 0.1); the
     positional conv's weight-norm magnitude g: |1 + N(0, 0.2)|; every other weight
-    (including weight-norm direction v and masked_spec_embed): N(0, 0.2).
+    (including weight-norm direction v and masked_spec_embed): N(0, 0.2), or with `scaled`
+    N(0, 1 / fan_in) (fan_in: inputs per output), the scale of a trained model, so that
+    activations stay near 1 at 768 wide.
     The weight-norm parametrisation is left in place: only g and v are written."""
     gen = torch.Generator().manual_seed(seed)
     norm_params = set()
@@ -132,6 +139,8 @@ def randomise(model, seed):
                 v = 0.1 * r
             elif name.endswith("original0") or name.endswith("weight_g"):
                 v = (1.0 + 0.2 * r).abs()
+            elif scaled:
+                v = r / np.sqrt(int(np.prod(p.shape[1:])) if p.dim() > 1 else 1)
             else:
                 v = 0.2 * r
             p.copy_(v)
@@ -491,5 +500,39 @@ def write_readme(x, report):
     (OUT / "README.md").write_text("\n".join(L))
 
 
+# wav2vec2-base's sizes with 2 layers, in base-tiny's layout.
+BASE_SHAPED = dict(COMMON, conv_dim=(512,) * 7, hidden_size=768, num_hidden_layers=2, num_attention_heads=12,
+                   intermediate_size=3072, num_conv_pos_embeddings=128, num_conv_pos_embedding_groups=16,
+                   **VARIANTS["base-tiny"][2])
+BASE_SHAPED_SECONDS = 15  # 749 frames: more than one chunk of the positional convolution
+
+
+def make_base_shaped(out):
+    """A wav2vec2-base-shaped model (512-channel convolutions, 768 wide, 12 heads, 3072
+    inner, 128-tap positional convolution in 16 groups) with 2 layers, its 15 s input and
+    every layer's output: the sizes at which the Swift encoder chunks its convolutions and
+    runs attention heads in parallel. About 100 MB, so not committed: the Swift test runs
+    this into .build/ when torch is installed."""
+    out = pathlib.Path(out)
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    torch.manual_seed(SEED)
+    model = Wav2Vec2Model(Wav2Vec2Config(**BASE_SHAPED))
+    randomise(model, SEED, scaled=True)
+    model.eval()
+    set_attn(model, "eager")
+    x = make_input(BASE_SHAPED_SECONDS * RATE)
+    res = run(model, x)
+    model.save_pretrained(str(out), safe_serialization=True)
+    np.save(out / "input.npy", np.ascontiguousarray(x, dtype="<f4"))
+    save_npys(out, res)
+    for k, a in res.items():
+        print(f"{k}.npy {a.shape} max |x| {np.abs(a).max():.3f}")
+
+
 if __name__ == "__main__":
-    main()
+    if len(sys.argv) == 3 and sys.argv[1] == "--base-shaped":
+        make_base_shaped(sys.argv[2])
+    else:
+        main()
