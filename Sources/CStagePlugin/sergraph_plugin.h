@@ -13,6 +13,11 @@
  * Memory: everything the plugin returns (descriptor, names, output formats) stays valid while
  * the library is loaded, or for output formats while the instance lives. Blocks passed in
  * either direction are valid only during the call.
+ *
+ * NULL and counts: no string, list or function pointer is NULL unless its comment says it may
+ * be (a list may be NULL when its count is 0), and no count is negative. The host reads
+ * `abi_version` before anything else and refuses a descriptor that breaks these rules, with
+ * a message naming the library, the stage and the field.
  */
 #include <stdint.h>
 
@@ -83,7 +88,7 @@ enum {
 typedef struct sg_parameter_spec {
     const char *name;
     int32_t type;                /* SG_PARAMETER_* */
-    const char *choices;         /* SG_PARAMETER_CHOICE: words separated by '|' */
+    const char *choices;         /* SG_PARAMETER_CHOICE: words separated by '|'; NULL for other types */
     const char *default_value;   /* as text; NULL makes the parameter required */
     int32_t has_range;
     double minimum;

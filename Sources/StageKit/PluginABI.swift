@@ -29,7 +29,8 @@ extension StreamFormat {
         guard let kind = StreamKind.kinds(format.kind).first, StreamKind.kinds(format.kind).count == 1 else {
             throw StageError.failed("format kind \(format.kind) is not one stream kind")
         }
-        let labels = (0..<Int(format.label_count)).map { String(cString: format.labels![$0]!) }
+        let labels = try abiList(format.labels, format.label_count, "format", list: "labels", count: "label_count")
+            .enumerated().map { try abiString($1, "format label \($0)") }
         self.init(kind: kind, sampleRate: format.sample_rate, width: Int(format.width), hop: Int(format.hop), labels: labels)
     }
 
@@ -43,12 +44,21 @@ extension StreamFormat {
 
 extension Block {
     /// Copies a block from the ABI.
-    public init(abi block: sg_block) {
+    /// - Throws: `StageError.failed` for a negative count, a NULL list or string, or values
+    ///   that are not whole rows.
+    public init(abi block: sg_block) throws {
+        guard block.width >= 0 else { throw StageError.failed("block: `width` is \(block.width)") }
         if block.width > 0 {
+            guard block.value_count >= 0, block.value_count % Int64(block.width) == 0 else {
+                throw StageError.failed("block: `value_count` \(block.value_count) is not whole rows of width \(block.width)")
+            }
+            guard block.value_count == 0 || block.values != nil else {
+                throw StageError.failed("block: `values` is NULL but `value_count` is \(block.value_count)")
+            }
             let values = block.value_count > 0 ? Array(UnsafeBufferPointer(start: block.values, count: Int(block.value_count))) : []
             self.init(time: block.time, width: Int(block.width), values: values)
         } else {
-            let events = (0..<Int(block.event_count)).map { Event(abi: block.events![$0]) }
+            let events = try abiList(block.events, block.event_count, "block", list: "events", count: "event_count").map(Event.init(abi:))
             self.init(events: events)
             time = block.time
         }
@@ -68,18 +78,21 @@ extension Block {
 }
 
 extension Event {
-    init(abi event: sg_event) {
-        let fields = (0..<Int(event.field_count)).map { index -> Field in
-            let field = event.fields![index]
-            let value: EventValue
-            switch Int(field.type) {
-            case SG_VALUE_TEXT: value = .text(field.text.map { String(cString: $0) } ?? "")
-            case SG_VALUE_FLAG: value = .flag(field.number != 0)
-            default: value = .number(field.number)
+    init(abi event: sg_event) throws {
+        let name = try abiString(event.name, "event `name`")
+        let fields = try abiList(event.fields, event.field_count, "event '\(name)'", list: "fields", count: "field_count")
+            .enumerated().map { index, field -> Field in
+                let key = try abiString(field.key, "event '\(name)': field \(index) `key`")
+                let value: EventValue
+                switch Int(field.type) {
+                case SG_VALUE_TEXT: value = .text(try abiString(field.text, "event '\(name)': field '\(key)' `text`"))
+                case SG_VALUE_FLAG: value = .flag(field.number != 0)
+                case SG_VALUE_NUMBER: value = .number(field.number)
+                default: throw StageError.failed("event '\(name)': field '\(key)' has unknown type \(field.type)")
+                }
+                return Field(key, value)
             }
-            return Field(String(cString: field.key), value)
-        }
-        self.init(time: event.time, duration: event.duration, name: String(cString: event.name), fields: fields)
+        self.init(time: event.time, duration: event.duration, name: name, fields: fields)
     }
 
     func abi(in arena: CArena) -> sg_event {
@@ -130,40 +143,62 @@ extension ParameterValue {
 }
 
 extension StageInfo {
-    /// Reads a stage's declaration from its ABI descriptor.
-    /// - Throws: `StageError.failed` naming what is malformed.
-    public init(abi stage: sg_stage_descriptor) throws {
-        guard let name = stage.name.map({ String(cString: $0) }), !name.isEmpty else {
-            throw StageError.failed("a stage has no name")
-        }
-        func ports(_ list: UnsafePointer<sg_port_spec>?, _ count: Int32) throws -> [PortSpec] {
-            try (0..<Int(count)).map { index in
-                let port = list![index]
+    /// Reads a stage's declaration from its ABI descriptor, refusing a NULL string, a NULL list
+    /// or a negative count wherever the header does not allow one. The functions are checked
+    /// by the host, which calls them.
+    /// - Parameter index: the stage's place in the plugin's list, for a stage without a name.
+    /// - Throws: `StageError.failed` naming the stage and what is malformed.
+    public init(abi stage: sg_stage_descriptor, index: Int) throws {
+        let name = try abiString(stage.name, "stage \(index): `name`")
+        guard !name.isEmpty else { throw StageError.failed("stage \(index): `name` is empty") }
+        let owner = "stage '\(name)'"
+        func ports(_ list: UnsafePointer<sg_port_spec>?, _ count: Int32, _ role: String) throws -> [PortSpec] {
+            try abiList(list, count, owner, list: role + "s", count: role + "_count").enumerated().map { index, port in
+                let portName = try abiString(port.name, "\(owner): \(role) \(index) `name`")
                 let kinds = StreamKind.kinds(port.kinds)
-                guard !kinds.isEmpty else { throw StageError.failed("stage '\(name)': port \(index) declares no stream kind") }
-                return PortSpec(String(cString: port.name), kinds: kinds, doc: port.doc.map { String(cString: $0) } ?? "")
+                guard !kinds.isEmpty else { throw StageError.failed("\(owner): \(role) '\(portName)' declares no stream kind") }
+                return PortSpec(portName, kinds: kinds, doc: try abiString(port.doc, "\(owner): \(role) '\(portName)' `doc`"))
             }
         }
-        let parameters = try (0..<Int(stage.parameter_count)).map { index -> ParameterSpec in
-            let spec = stage.parameters![index]
-            let parameterName = String(cString: spec.name)
-            guard let type = ParameterType(abiCode: spec.type, choices: spec.choices.map { String(cString: $0) }) else {
-                throw StageError.failed("stage '\(name)': parameter '\(parameterName)' has unknown type \(spec.type)")
-            }
-            var declared = ParameterSpec(parameterName, type, range: spec.has_range != 0 ? spec.minimum...spec.maximum : nil,
-                                         unit: spec.unit.map { String(cString: $0) }, doc: spec.doc.map { String(cString: $0) } ?? "")
-            if let text = spec.default_value.map({ String(cString: $0) }) {
-                guard case .success(let value) = declared.parse(text) else {
-                    throw StageError.failed("stage '\(name)': parameter '\(parameterName)' has an invalid default '\(text)'")
+        let parameters = try abiList(stage.parameters, stage.parameter_count, owner, list: "parameters", count: "parameter_count")
+            .enumerated().map { index, spec -> ParameterSpec in
+                let parameterName = try abiString(spec.name, "\(owner): parameter \(index) `name`")
+                let what = "\(owner): parameter '\(parameterName)'"
+                let choices = spec.type == Int32(SG_PARAMETER_CHOICE) ? try abiString(spec.choices, "\(what) `choices`") : nil
+                guard let type = ParameterType(abiCode: spec.type, choices: choices) else {
+                    throw StageError.failed("\(what) has unknown type \(spec.type)")
                 }
-                declared.defaultValue = value
+                var declared = ParameterSpec(parameterName, type, range: spec.has_range != 0 ? spec.minimum...spec.maximum : nil,
+                                             unit: spec.unit.map { String(cString: $0) }, doc: try abiString(spec.doc, "\(what) `doc`"))
+                if let text = spec.default_value.map({ String(cString: $0) }) {
+                    guard case .success(let value) = declared.parse(text) else {
+                        throw StageError.failed("\(what) has an invalid default '\(text)'")
+                    }
+                    declared.defaultValue = value
+                }
+                return declared
             }
-            return declared
-        }
-        self.init(name: name, summary: stage.summary.map { String(cString: $0) } ?? "",
-                  inputs: try ports(stage.inputs, stage.input_count), outputs: try ports(stage.outputs, stage.output_count),
-                  parameters: parameters)
+        self.init(name: name, summary: try abiString(stage.summary, "\(owner): `summary`"),
+                  inputs: try ports(stage.inputs, stage.input_count, "input"),
+                  outputs: try ports(stage.outputs, stage.output_count, "output"), parameters: parameters)
     }
+}
+
+/// The C string at `pointer`, which the ABI requires.
+/// - Throws: `StageError.failed` saying that `what` is NULL.
+public func abiString(_ pointer: UnsafePointer<CChar>?, _ what: @autoclosure () -> String) throws -> String {
+    guard let pointer else { throw StageError.failed("\(what()) is NULL") }
+    return String(cString: pointer)
+}
+
+/// The `count` elements of an ABI list at `pointer`.
+/// - Parameters: `owner`, `list` and `count` name the list and its count field for messages.
+/// - Throws: `StageError.failed` for a negative count, or a NULL list with elements.
+public func abiList<T>(_ pointer: UnsafePointer<T>?, _ count: Int32, _ owner: String, list: String,
+                       count countName: String) throws -> UnsafeBufferPointer<T> {
+    guard count >= 0 else { throw StageError.failed("\(owner): `\(countName)` is \(count)") }
+    guard count == 0 || pointer != nil else { throw StageError.failed("\(owner): `\(list)` is NULL but `\(countName)` is \(count)") }
+    return UnsafeBufferPointer(start: count == 0 ? nil : pointer, count: Int(count))
 }
 
 extension sg_error {

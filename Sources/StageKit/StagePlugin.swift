@@ -141,7 +141,7 @@ private let exportedProcess: @convention(c) (UnsafeMutableRawPointer?, UnsafePoi
                                              UnsafeMutableRawPointer?, UnsafeMutablePointer<sg_error>?)
     -> Int32 = { pointer, block, port, emit, context, error in
     reporting(error) {
-        try ExportedInstance.from(pointer).processor.process(Block(abi: block!.pointee), port: Int(port), output: hostOutput(emit, context))
+        try ExportedInstance.from(pointer).processor.process(try Block(abi: block!.pointee), port: Int(port), output: hostOutput(emit, context))
         return 0
     }
 }

@@ -91,6 +91,8 @@ import TestSupport
         let out = try invert.push(Block(time: 42, width: 1, values: [0.5, -0.25, 1]))
         #expect(out.first?.time == 42)
         #expect(out.first?.values == [-0.5, 0.25, -1])
+        let doubled = try harness(library, stage: "invert", parameters: ["gain": .number(2)], inputs: [.audio(sampleRate: 8000, channels: 1)])
+        #expect(try doubled.push(Block(time: 0, width: 1, values: [0.5, -0.25])).flatMap(\.values) == [-1, 0.5])
         let refused = #expect(throws: StageError.self) {
             try harness(library, stage: "invert", inputs: [.event(sampleRate: 8000)])
         }

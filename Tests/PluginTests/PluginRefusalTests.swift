@@ -2,6 +2,7 @@ import Foundation
 import SERGraph
 import StageKit
 import Stages
+import StageTesting
 import Testing
 import TestSupport
 
@@ -41,6 +42,95 @@ import TestSupport
         let message = refusal(path)
         #expect(message.hasPrefix("\(path): built against plugin ABI 999"))
         #expect(message.contains("rebuild the plugin against this StageKit"))
+    }
+
+    /// The ABI version is read before any other field: a descriptor of another version is
+    /// refused even when what follows it is not a valid pointer.
+    @Test func otherABIVersionWithUnreadableFields() throws {
+        let path = try buildCPlugin(["ABI_VERSION=2", "BREAK=plugin.sdk_version = (const char *)16; plugin.stage_count = -7"],
+                                    named: "future2", in: folder)
+        #expect(refusal(path) == "\(path): built against plugin ABI 2, but this sergraph speaks ABI 1 (StageKit \(StagePlugin.sdkVersion)); rebuild the plugin against this StageKit")
+    }
+
+    /// A descriptor breaking one of the header's rules (a NULL string, list or function, a
+    /// negative count), refused naming the library, the stage and the field.
+    struct BrokenDescriptor: Sendable, CustomTestStringConvertible {
+        var change: String
+        var message: String
+        var testDescription: String { change }
+    }
+
+    static let brokenDescriptors = [
+        BrokenDescriptor(change: "plugin.stage_count = -1", message: "the plugin: `stage_count` is -1"),
+        BrokenDescriptor(change: "plugin.stages = 0", message: "the plugin: `stages` is NULL but `stage_count` is 1"),
+        BrokenDescriptor(change: "plugin.stage_count = 0", message: "the plugin declares no stages"),
+        BrokenDescriptor(change: "plugin.sdk_version = 0", message: "the plugin's `sdk_version` is NULL"),
+        BrokenDescriptor(change: "plugin.name = 0", message: "the plugin's `name` is NULL"),
+        BrokenDescriptor(change: "plugin.version = 0", message: "the plugin's `version` is NULL"),
+        BrokenDescriptor(change: "stage.name = 0", message: "stage 0: `name` is NULL"),
+        BrokenDescriptor(change: "stage.summary = 0", message: "stage 'invert': `summary` is NULL"),
+        BrokenDescriptor(change: "stage.input_count = -1", message: "stage 'invert': `input_count` is -1"),
+        BrokenDescriptor(change: "stage.inputs = 0", message: "stage 'invert': `inputs` is NULL but `input_count` is 1"),
+        BrokenDescriptor(change: "stage.output_count = -2", message: "stage 'invert': `output_count` is -2"),
+        BrokenDescriptor(change: "stage.outputs = 0", message: "stage 'invert': `outputs` is NULL but `output_count` is 1"),
+        BrokenDescriptor(change: "stage.parameter_count = -3", message: "stage 'invert': `parameter_count` is -3"),
+        BrokenDescriptor(change: "stage.parameters = 0", message: "stage 'invert': `parameters` is NULL but `parameter_count` is 1"),
+        BrokenDescriptor(change: "in_port.name = 0", message: "stage 'invert': input 0 `name` is NULL"),
+        BrokenDescriptor(change: "out_port.doc = 0", message: "stage 'invert': output 'out' `doc` is NULL"),
+        BrokenDescriptor(change: "gain_parameter.name = 0", message: "stage 'invert': parameter 0 `name` is NULL"),
+        BrokenDescriptor(change: "gain_parameter.doc = 0", message: "stage 'invert': parameter 'gain' `doc` is NULL"),
+        BrokenDescriptor(change: "gain_parameter.type = SG_PARAMETER_CHOICE", message: "stage 'invert': parameter 'gain' `choices` is NULL"),
+        BrokenDescriptor(change: "stage.create = 0", message: "stage 'invert': `create` is NULL"),
+        BrokenDescriptor(change: "stage.prepare = 0", message: "stage 'invert': `prepare` is NULL"),
+        BrokenDescriptor(change: "stage.process = 0", message: "stage 'invert': `process` is NULL"),
+        BrokenDescriptor(change: "stage.finish = 0", message: "stage 'invert': `finish` is NULL"),
+        BrokenDescriptor(change: "stage.destroy = 0", message: "stage 'invert': `destroy` is NULL"),
+        BrokenDescriptor(change: "stage.input_count = 0",
+                         message: "stage 'invert': `produce` is NULL, but a stage without inputs must produce its stream"),
+    ]
+
+    @Test(arguments: brokenDescriptors)
+    func brokenDescriptor(_ broken: BrokenDescriptor) throws {
+        let path = try buildCPlugin(["BREAK=" + broken.change], named: "broken", in: folder)
+        #expect(refusal(path) == "\(path): \(broken.message)")
+    }
+
+    /// Every broken library on SERGRAPH_PLUGIN_PATH is left out with its own warning; the
+    /// command runs and lists the rest.
+    @Test func brokenDescriptorsOnThePluginPath() throws {
+        let pluginFolder = try TemporaryFolder("broken-plugins")
+        let plugins = pluginFolder.path
+        for (index, broken) in Self.brokenDescriptors.enumerated() {
+            _ = try buildCPlugin(["BREAK=" + broken.change], named: "broken\(index)", in: pluginFolder)
+        }
+        _ = try buildCPlugin(["ABI_VERSION=2", "BREAK=plugin.sdk_version = (const char *)16"], named: "future", in: pluginFolder)
+        let good = try buildCPlugin(["STAGE_NAME=\"flip\""], named: "good", in: pluginFolder)
+        let result = try runCommandWithEnvironment(["SERGRAPH_PLUGIN_PATH": plugins], sergraphExecutable, ["stages"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let warnings = result.stderr.split(separator: "\n").filter { $0.hasPrefix("warning: plugin left out: ") }
+        #expect(warnings.count == Self.brokenDescriptors.count + 1, "\(result.stderr)")
+        for (index, broken) in Self.brokenDescriptors.enumerated() {
+            #expect(warnings.contains { $0 == "warning: plugin left out: \(plugins)/libbroken\(index).so: \(broken.message)" })
+        }
+        #expect(result.stdout.contains("flip ") && result.stdout.contains("[plugin: \(good)]"))
+    }
+
+    /// A block a plugin emits that breaks the header's rules fails the stage with a message;
+    /// nothing traps.
+    @Test(arguments: [
+        ("out.width = -1", "block: `width` is -1"),
+        ("out.width = 2", "block: `value_count` 3 is not whole rows of width 2"),
+        ("out.values = 0", "block: `values` is NULL but `value_count` is 3"),
+        ("out.width = 0; out.event_count = -4", "block: `event_count` is -4"),
+        ("out.width = 0; out.events = 0; out.event_count = 1", "block: `events` is NULL but `event_count` is 1"),
+    ])
+    func malformedBlockFromAPlugin(change: String, message: String) throws {
+        let factory = try pluginFactory(try buildCPlugin(["BREAK_BLOCK=" + change], named: "badblock", in: folder), stage: "invert")
+        let processor = try factory.make(try Parameters([:], specs: factory.info.parameters),
+                                         StageContext(stageName: "invert", outputs: OutputFiles()))
+        let harness = try StageHarness(processor, inputs: [.audio(sampleRate: 8000, channels: 1)])
+        let error = #expect(throws: StageError.self) { try harness.push(Block(time: 0, width: 1, values: [1, 2, 3])) }
+        #expect(error?.description == "emitted a malformed block on output 0: \(message)")
     }
 
     @Test func nameClashWithBuiltIn() throws {

@@ -21,7 +21,7 @@ public enum PluginError: Error, Sendable, CustomStringConvertible {
     case notFound(path: String, searched: [String] = [])
     case notLoadable(path: String, reason: String)
     case noEntry(path: String)
-    case abiMismatch(path: String, found: UInt32, sdk: String)
+    case abiMismatch(path: String, found: UInt32)
     case malformed(path: String, reason: String)
 
     public var description: String {
@@ -32,8 +32,8 @@ public enum PluginError: Error, Sendable, CustomStringConvertible {
             return "\(path): not a loadable shared library (\(reason))"
         case .noEntry(let path):
             return "\(path): not a sergraph plugin: it does not export `\(SG_PLUGIN_ENTRY_SYMBOL)` (see \"Writing a stage\" in the README)"
-        case .abiMismatch(let path, let found, let sdk):
-            return "\(path): built against plugin ABI \(found) (StageKit \(sdk)), but this sergraph speaks ABI \(SG_PLUGIN_ABI_VERSION) (StageKit \(StagePlugin.sdkVersion)); rebuild the plugin against this StageKit"
+        case .abiMismatch(let path, let found):
+            return "\(path): built against plugin ABI \(found), but this sergraph speaks ABI \(SG_PLUGIN_ABI_VERSION) (StageKit \(StagePlugin.sdkVersion)); rebuild the plugin against this StageKit"
         case .malformed(let path, let reason):
             return "\(path): \(reason)"
         }
@@ -55,30 +55,53 @@ public enum PluginLoader {
         guard let symbol = dlsym(library, SG_PLUGIN_ENTRY_SYMBOL) else { throw PluginError.noEntry(path: path) }
         let entry = unsafeBitCast(symbol, to: sg_plugin_entry_fn.self)
         guard let descriptor = entry() else { throw PluginError.malformed(path: path, reason: "its entry point returned no descriptor") }
+        return try read(descriptor, path: path)
+    }
+
+    /// Reads a plugin's descriptor: its ABI version first (the one field every version keeps
+    /// in place), then the rest, refusing a NULL string, list or function and a negative count
+    /// wherever `sergraph_plugin.h` does not allow one.
+    /// - Parameter path: where the descriptor comes from, for messages and stage origins.
+    /// - Throws: `PluginError` naming the library, and the stage and field at fault.
+    public static func read(_ descriptor: UnsafePointer<sg_plugin_descriptor>, path: String) throws -> LoadedPlugin {
+        let abiVersion = UnsafeRawPointer(descriptor).load(as: UInt32.self)
+        guard abiVersion == SG_PLUGIN_ABI_VERSION else { throw PluginError.abiMismatch(path: path, found: abiVersion) }
         let plugin = descriptor.pointee
-        let sdk = plugin.sdk_version.map { String(cString: $0) } ?? "unknown"
-        guard plugin.abi_version == SG_PLUGIN_ABI_VERSION else {
-            throw PluginError.abiMismatch(path: path, found: plugin.abi_version, sdk: sdk)
+        do {
+            let stages = try abiList(plugin.stages, plugin.stage_count, "the plugin", list: "stages", count: "stage_count")
+            guard !stages.isEmpty else { throw StageError.failed("the plugin declares no stages") }
+            let factories = try stages.indices.map { index -> StageFactory in
+                let stage = stages.baseAddress! + index
+                let info = try StageInfo(abi: stage.pointee, index: index)
+                try checkFunctions(stage.pointee, info: info)
+                let descriptor = UncheckedDescriptor(pointer: stage)
+                return StageFactory(info: info, origin: path) { parameters, context in
+                    try PluginStage(descriptor.pointer, info: info, parameters: parameters, context: context)
+                }
+            }
+            return LoadedPlugin(path: path, name: try abiString(plugin.name, "the plugin's `name`"),
+                                version: try abiString(plugin.version, "the plugin's `version`"),
+                                sdkVersion: try abiString(plugin.sdk_version, "the plugin's `sdk_version`"), factories: factories)
+        } catch {
+            throw PluginError.malformed(path: path, reason: "\(error)")
         }
-        let factories = try (0..<Int(plugin.stage_count)).map { index -> StageFactory in
-            let stage = plugin.stages! + index
-            let info: StageInfo
-            do {
-                info = try StageInfo(abi: stage.pointee)
-            } catch {
-                throw PluginError.malformed(path: path, reason: "\(error)")
-            }
-            guard stage.pointee.create != nil, stage.pointee.prepare != nil, stage.pointee.process != nil,
-                  stage.pointee.finish != nil, stage.pointee.destroy != nil, info.inputs.isEmpty == (stage.pointee.produce != nil) else {
-                throw PluginError.malformed(path: path, reason: "stage '\(info.name)' lacks a required function")
-            }
-            let descriptor = UncheckedDescriptor(pointer: stage)
-            return StageFactory(info: info, origin: path) { parameters, context in
-                try PluginStage(descriptor.pointer, info: info, parameters: parameters, context: context)
-            }
+    }
+
+    /// Refuses a stage whose required functions are NULL: all but `control`, and `produce`,
+    /// which sources (stages without inputs) have and other stages do not.
+    private static func checkFunctions(_ stage: sg_stage_descriptor, info: StageInfo) throws {
+        let required: [(String, Bool)] = [("create", stage.create != nil), ("prepare", stage.prepare != nil),
+                                          ("process", stage.process != nil), ("finish", stage.finish != nil),
+                                          ("destroy", stage.destroy != nil)]
+        if let missing = required.first(where: { !$0.1 }) {
+            throw StageError.failed("stage '\(info.name)': `\(missing.0)` is NULL")
         }
-        return LoadedPlugin(path: path, name: plugin.name.map { String(cString: $0) } ?? path,
-                            version: plugin.version.map { String(cString: $0) } ?? "", sdkVersion: sdk, factories: factories)
+        if info.inputs.isEmpty, stage.produce == nil {
+            throw StageError.failed("stage '\(info.name)': `produce` is NULL, but a stage without inputs must produce its stream")
+        }
+        if !info.inputs.isEmpty, stage.produce != nil {
+            throw StageError.failed("stage '\(info.name)': has inputs, so its `produce` must be NULL")
+        }
     }
 
     /// The libraries a plugin entry stands for. `written` is a library or a folder of them: an

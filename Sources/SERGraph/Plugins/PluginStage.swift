@@ -101,7 +101,13 @@ private final class Emitter {
 private let emitToOutput: sg_emit_fn = { context, port, block in
     let emitter = Unmanaged<Emitter>.fromOpaque(context!).takeUnretainedValue()
     do {
-        try emitter.output.emit(Block(abi: block!.pointee), port: Int(port))
+        let copied: Block
+        do {
+            copied = try Block(abi: block!.pointee)
+        } catch {
+            throw StageError.failed("emitted a malformed block on output \(port): \(error)")
+        }
+        try emitter.output.emit(copied, port: Int(port))
         return 0
     } catch {
         emitter.failure = error
