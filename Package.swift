@@ -56,6 +56,10 @@ let package = Package(
         .target(name: "Neural", dependencies: ["COpenBLAS", "CDNNL", "CVectorMath", "CCPUFeatures"], swiftSettings: swift5),
         // NumPy .npy arrays: feature files out, golden vectors in.
         .target(name: "ArrayFiles", swiftSettings: swift5),
+        // zlib, for PNG pictures.
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // Classification measures (UA, WA, macro-F1) and the confusion matrix as a PNG picture.
+        .target(name: "Evaluation", dependencies: ["CZlib"], swiftSettings: swift5),
         // Labelled corpora: manifests, speaker splits, corpus synthesis (espeak-ng, sox), file-name layouts.
         .target(name: "Corpora", dependencies: ["AudioFiles"], swiftSettings: swift5),
         // The engine: graph files, validation, scheduling, batch processing.
@@ -67,7 +71,7 @@ let package = Package(
         // The command-line tool.
         .executableTarget(
             name: "sergraph",
-            dependencies: ["SERGraph", "Stages", "Neural", "DSP", "AudioFiles", "ArrayFiles", "Corpora",
+            dependencies: ["SERGraph", "Stages", "Neural", "DSP", "AudioFiles", "ArrayFiles", "Corpora", "Evaluation",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: swift5),
 
@@ -91,6 +95,7 @@ let package = Package(
         .testTarget(name: "SERGraphTests", dependencies: ["SERGraph", "Stages", "TestSupport"], swiftSettings: swift5),
         .testTarget(name: "StagesTests", dependencies: ["SERGraph", "Stages", "StageTesting", "AudioFiles", "ArrayFiles", "DSP", "Neural", "TestSupport"],
                     swiftSettings: swift5),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "TestSupport"], swiftSettings: swift5),
         .testTarget(name: "CorporaTests", dependencies: ["Corpora", "AudioFiles", "TestSupport"], swiftSettings: swift5),
         .testTarget(name: "CLITests", dependencies: ["AudioFiles", "ArrayFiles", "TestSupport"], swiftSettings: swift5),
     ]

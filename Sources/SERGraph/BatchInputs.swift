@@ -8,6 +8,13 @@ public struct BatchInput: Sendable, Equatable {
     public var stem: String
     /// Its size in bytes, for the progress estimate.
     public var size: Int64
+
+    /// An input read from `path` whose outputs are named after `stem`.
+    public init(path: String, stem: String, size: Int64) {
+        self.path = path
+        self.stem = stem
+        self.size = size
+    }
 }
 
 /// Why the inputs of a batch cannot be used.

@@ -41,11 +41,6 @@ struct Features: ParsableCommand {
 
     /// file-source → [resample] → KIND → one npy-sink per output port.
     private func spec(registry: StageRegistry) throws -> GraphSpec {
-        let here = SourceLocation(file: ChainParser.file, line: 1, column: 1)
-        func stage(_ name: String, _ type: String, _ parameters: [(String, String)], from: String?, port: String? = nil) -> StageSpec {
-            StageSpec(name: name, type: type, parameters: parameters.map { WrittenParameter(name: $0.0, text: $0.1, location: here) },
-                      inputs: from.map { [WrittenInput(port: nil, fromStage: $0, fromPort: port, location: here)] } ?? [], location: here)
-        }
         var given: [(String, String)] = []
         for parameter in parameters {
             let parts = parameter.split(separator: "=", maxSplits: 1).map(String.init)
@@ -54,13 +49,13 @@ struct Features: ParsableCommand {
             }
             given.append((parts[0], parts[1]))
         }
-        var stages = [stage("source", "file-source", [("channel", "mix")], from: nil)]
-        if let rate { stages.append(stage("resample", "resample", [("rate", rate.formatted)], from: "source")) }
-        stages.append(stage(kind, kind, given, from: stages.last!.name))
+        var stages = [generatedStage("source", "file-source", [("channel", "mix")], from: nil)]
+        if let rate { stages.append(generatedStage("resample", "resample", [("rate", rate.formatted)], from: "source")) }
+        stages.append(generatedStage(kind, kind, given, from: stages.last!.name))
         let ports = registry.factory(named: kind)?.info.outputs ?? []
         for port in ports {
             let suffix = ports.count == 1 ? kind : "\(kind)-\(port.name)"
-            stages.append(stage("npy-\(port.name)", "npy-sink", [("path", "{stem}.\(suffix).npy")], from: kind, port: port.name))
+            stages.append(generatedStage("npy-\(port.name)", "npy-sink", [("path", "{stem}.\(suffix).npy")], from: kind, port: port.name))
         }
         return GraphSpec(file: ChainParser.file, stages: stages)
     }

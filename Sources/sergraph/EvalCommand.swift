@@ -1,0 +1,170 @@
+import ArgumentParser
+import ArrayFiles
+import Corpora
+import Evaluation
+import Foundation
+import Neural
+import SERGraph
+
+struct Eval: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure a student model on a manifest's clips, through the same stages that run live.",
+        discussion: """
+            Each clip runs through file-source (mixed to mono) → resample → logmel (the model's settings) → \
+            window (the model's length and hop, tail: end-aligned) → student. A clip's decision is the label \
+            with the highest mean posterior over its windows. Prints UA (unweighted average recall), WA \
+            (accuracy), macro-F1 and the confusion matrix, writes the matrix as a PNG picture, and reports \
+            the model's parameters, bytes on disk and the chain's time per second of audio.
+            """)
+
+    @Argument(help: "The model folder (model.json, model.safetensors).")
+    var model: String
+
+    @Option(help: "The manifest (CSV: path,label,speaker,split).")
+    var data: String
+
+    @Option(help: "The clips to measure: train, dev, test or all.")
+    var split: String = "test"
+
+    @Option(help: "Where to write the confusion matrix picture (default: confusion-SPLIT.png).")
+    var png: String?
+
+    @Option(name: .shortAndLong, help: "Clips processed at once; with 1 the time per second of audio is one core's.")
+    var jobs: Int = 1
+
+    @Flag(help: "Print the results as one JSON object (with each clip's decision).")
+    var json = false
+
+    func run() throws {
+        let student: StudentModel
+        let manifest: Manifest
+        do {
+            student = try StudentModel(folder: model)
+            manifest = try Manifest.read(path: data, labels: student.labels)
+        } catch {
+            printError("error: \(error)")
+            throw ExitCode(2)
+        }
+        let chosen: [ManifestEntry]
+        if split == "all" {
+            chosen = manifest.entries
+        } else if let wanted = Split(rawValue: split) {
+            chosen = manifest.entries(in: wanted)
+        } else {
+            throw ValidationError("--split is train, dev, test or all, not '\(split)'")
+        }
+        guard !chosen.isEmpty else {
+            printError("error: \(data) has no clips in the \(split) split")
+            throw ExitCode(2)
+        }
+        guard jobs >= 1 else { throw ValidationError("--jobs is at least 1") }
+        BLAS.threads = 1
+
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("sergraph-eval-\(getpid())").path
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let folder = (data as NSString).deletingLastPathComponent
+        let inputs = chosen.enumerated().map { index, entry in
+            let path = entry.path.hasPrefix("/") ? entry.path : (folder as NSString).appendingPathComponent(entry.path)
+            return BatchInput(path: path, stem: "clip-\(index)", size: 0)
+        }
+        let graph: ValidatedGraph
+        do {
+            graph = try GraphValidator(registry: makeRegistry()).validate(try chain(for: student))
+        } catch {
+            printError("error: \(error)")
+            throw ExitCode(2)
+        }
+        let progress = ClipProgress(CountProgress(total: inputs.count, noun: "clips", interactive: !json && isatty(STDERR_FILENO) == 1))
+        let start = Date()
+        let outcomes = try BatchProcessor(graph: graph, outputDirectory: scratch, jobs: jobs, force: true).run(inputs, progress: progress)
+        let elapsed = Date().timeIntervalSince(start)
+        progress.counter.finish()
+
+        var audio = 0.0
+        var truths: [Int] = [], predictions: [Int] = [], means: [[Double]] = []
+        var failures: [String] = []
+        for (index, outcome) in outcomes.enumerated() {
+            let entry = chosen[index]
+            guard case .processed(let seconds) = outcome else {
+                if case .failed(let reason) = outcome { failures.append("\(inputs[index].path): \(reason)") }
+                continue
+            }
+            audio += seconds
+            let posteriors = try NpyArray(path: (scratch as NSString).appendingPathComponent("clip-\(index).posteriors.npy"))
+            guard posteriors.rows > 0 else {
+                failures.append("\(inputs[index].path): no windows (no audio?)")
+                continue
+            }
+            var mean = [Double](repeating: 0, count: posteriors.columns)
+            for row in 0..<posteriors.rows {
+                for column in 0..<posteriors.columns { mean[column] += Double(posteriors.values[row * posteriors.columns + column]) / Double(posteriors.rows) }
+            }
+            truths.append(student.labels.firstIndex(of: entry.label)!)
+            predictions.append(mean.indices.max { mean[$0] < mean[$1] }!)
+            means.append(mean)
+        }
+        for failure in failures { printError("error: \(failure)") }
+        guard failures.isEmpty else { throw ExitCode.failure }
+
+        let report = ClassificationReport(labels: student.labels, truths: truths, predictions: predictions)
+        let picturePath = png ?? "confusion-\(split).png"
+        let title = "\((model as NSString).lastPathComponent) on \(split): UA \(formatFraction(report.unweightedAccuracy))"
+        try report.confusionPicture(title: title).pngData().write(to: URL(fileURLWithPath: picturePath))
+        let speakers = Set(chosen.map(\.speaker)).count
+        let perSecond = audio > 0 ? elapsed / audio : 0
+        if json {
+            let result: [String: Any] = [
+                "model": model, "data": data, "split": split, "clips": chosen.count, "speakers": speakers,
+                "labels": student.labels, "ua": report.unweightedAccuracy, "wa": report.weightedAccuracy, "macro_f1": report.macroF1,
+                "recall": report.recall, "precision": report.precision, "f1": report.f1, "confusion": report.confusion,
+                "parameters": student.parameterCount, "bytes": student.bytesOnDisk, "audio_seconds": audio,
+                "elapsed_seconds": elapsed, "seconds_per_audio_second": perSecond, "jobs": jobs, "png": picturePath,
+                "clips_decided": chosen.indices.map { index in
+                    ["path": chosen[index].path, "label": chosen[index].label, "decision": student.labels[predictions[index]],
+                     "mean_posterior": means[index]] as [String: Any]
+                },
+            ]
+            let text = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
+            print(String(decoding: text, as: UTF8.self))
+            return
+        }
+        print("model \(model): \(student.labels.count) labels, \(student.parameterCount) parameters, \(student.bytesOnDisk) bytes on disk")
+        print("data \(data), split \(split): \(chosen.count) clips of \(speakers) speakers, \(formatDuration(audio)) of audio")
+        print("UA \(formatFraction(report.unweightedAccuracy))  WA \(formatFraction(report.weightedAccuracy))  macro-F1 \(formatFraction(report.macroF1))")
+        print("confusion (rows: true label, columns: decision):")
+        print(report.table)
+        print(String(format: "inference: %.2f ms per second of audio (file → logmel → window → student, %d job%@, %.0f× real time)",
+                     perSecond * 1000, jobs, jobs == 1 ? "" : "s", perSecond > 0 ? 1 / perSecond : 0))
+        print("confusion matrix picture: \(picturePath)")
+    }
+
+    /// file-source → resample → logmel → window → student → npy-sink, with the model's settings.
+    private func chain(for student: StudentModel) throws -> GraphSpec {
+        guard case .number(let rate)? = student.features["sample_rate"], case .number(let hop)? = student.features["hop"] else {
+            throw ValidationError("\(model)/model.json: features needs sample_rate and hop")
+        }
+        let logmel = student.features.filter { !["kind", "sample_rate"].contains($0.key) }.sorted { $0.key < $1.key }.map { ($0.key, $0.value.description) }
+        let window = [("length", (Double(student.windowFrames) * hop).formatted), ("hop", (Double(student.windowHopFrames) * hop).formatted),
+                      ("tail", "end-aligned")]
+        return GraphSpec(file: ChainParser.file, stages: [
+            generatedStage("source", "file-source", [("channel", "mix")], from: nil),
+            generatedStage("resample", "resample", [("rate", rate.formatted)], from: "source"),
+            generatedStage("logmel", "logmel", logmel, from: "resample"),
+            generatedStage("window", "window", window, from: "logmel"),
+            generatedStage("student", "student", [("model", model)], from: "window"),
+            generatedStage("posteriors", "npy-sink", [("path", "{stem}.posteriors.npy")], from: "student", port: "out"),
+        ])
+    }
+}
+
+/// A batch's progress as a count of clips.
+private final class ClipProgress: BatchProgress, @unchecked Sendable {
+    let counter: CountProgress
+    init(_ counter: CountProgress) { self.counter = counter }
+    func started(_ input: BatchInput) {}
+    func advanced(_ input: BatchInput, seconds: Double) {}
+    func warned(_ input: BatchInput, _ message: String) { printError("warning: \(input.path): \(message)") }
+    func ended(_ input: BatchInput, _ outcome: BatchProcessor.Outcome) {
+        if case .processed(let seconds) = outcome { counter.advance(seconds: seconds) } else { counter.advance() }
+    }
+}
