@@ -4,12 +4,12 @@ import SERGraph
 import Stages
 
 /// The registry every command uses: the built-in stages (their JACK stages on `jack`), then
-/// the plugins in $SERGRAPH_PLUGIN_PATH (colon-separated libraries or folders) and `plugins`.
+/// the plugins in $SERGRAPH_PLUGIN_PATH (colon-separated libraries or folders).
 /// A plugin that does not load is reported and left out; the others stay usable.
-func makeRegistry(jack: JackSession = JackSession(), plugins: [String] = []) -> StageRegistry {
+func makeRegistry(jack: JackSession = JackSession()) -> StageRegistry {
     var registry = StageRegistry(BuiltinStages.all(jack: jack))
     let searchPath = ProcessInfo.processInfo.environment["SERGRAPH_PLUGIN_PATH"]?.split(separator: ":").map(String.init) ?? []
-    for problem in registry.loadPlugins(searchPath + plugins) {
+    for problem in registry.loadPlugins(searchPath) {
         printError("warning: plugin left out: \(problem)")
     }
     return registry

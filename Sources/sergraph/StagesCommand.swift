@@ -13,7 +13,13 @@ struct Stages: ParsableCommand {
     var plugins: [String] = []
 
     func run() throws {
-        let registry = makeRegistry(plugins: plugins)
+        var registry = makeRegistry()
+        // A plugin asked for by name must load: its problems are errors, not warnings.
+        let problems = registry.loadPlugins(plugins)
+        guard problems.isEmpty else {
+            for problem in problems { printError("error: \(problem)") }
+            throw ExitCode.failure
+        }
         guard let name else {
             let nameWidth = registry.all.map(\.info.name.count).max() ?? 0
             // Column width for the usual signatures; a longer one pushes its summary along.
@@ -41,18 +47,22 @@ struct Stages: ParsableCommand {
         let info = factory.info
         let origin = factory.origin == "built-in" ? "" : "  [plugin: \(factory.origin)]"
         let kinds = signature(info)
-        return info.name.padding(toLength: nameWidth + 2, withPad: " ", startingAt: 0)
-            + kinds.padding(toLength: max(signatureWidth, kinds.count) + 2, withPad: " ", startingAt: 0) + info.summary + origin
+        return column(info.name, nameWidth + 2) + column(kinds, max(signatureWidth, kinds.count) + 2) + info.summary + origin
     }
 
+    /// A stage's ports and parameters, in columns as wide as the longest name, so that every
+    /// name shows whole.
     private func detail(_ factory: StageFactory) -> String {
         let info = factory.info
+        let portKinds = { (port: PortSpec) in port.kinds.map(\.rawValue).joined(separator: "|") }
+        let nameWidth = max(10, ((info.inputs + info.outputs).map(\.name.count) + info.parameters.map(\.name.count)).max() ?? 0)
+        let kindsWidth = max(12, (info.inputs + info.outputs).map { portKinds($0).count }.max() ?? 0)
         var lines = ["\(info.name) — \(info.summary)", "origin: \(factory.origin)", ""]
         func ports(_ title: String, _ ports: [PortSpec]) {
             lines.append("\(title):")
             if ports.isEmpty { lines.append("  (none)") }
             for port in ports {
-                lines.append("  \(port.name.padding(toLength: 10, withPad: " ", startingAt: 0)) \(port.kinds.map(\.rawValue).joined(separator: "|").padding(toLength: 12, withPad: " ", startingAt: 0)) \(port.doc)")
+                lines.append("  " + column(port.name, nameWidth + 1) + column(portKinds(port), kindsWidth + 1) + port.doc)
             }
         }
         ports("inputs", info.inputs)
@@ -64,9 +74,14 @@ struct Stages: ParsableCommand {
             facts.append(spec.defaultValue.map { "default \($0.description.isEmpty ? "\"\"" : $0.description)" } ?? "required")
             if let range = spec.range { facts.append("\(range.lowerBound.formatted)...\(range.upperBound.formatted)") }
             if let unit = spec.unit { facts.append(unit) }
-            lines.append("  \(spec.name.padding(toLength: 10, withPad: " ", startingAt: 0)) \(spec.doc)")
-            lines.append("  \(String(repeating: " ", count: 10)) (\(facts.joined(separator: ", ")))")
+            lines.append("  " + column(spec.name, nameWidth + 1) + spec.doc)
+            lines.append("  " + column("", nameWidth + 1) + "(\(facts.joined(separator: ", ")))")
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// `text` padded with spaces to `width`; longer text is kept whole.
+    private func column(_ text: String, _ width: Int) -> String {
+        text + String(repeating: " ", count: max(0, width - text.count))
     }
 }

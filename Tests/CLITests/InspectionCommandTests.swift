@@ -20,6 +20,39 @@ import TestSupport
         }
     }
 
+    /// Every stage's detail shows each parameter name whole, in a column as wide as the longest,
+    /// and the names are exactly those the graph validator knows (copied as shown, accepted).
+    @Test func stageDetailShowsWholeParameterNames() throws {
+        let listing = try runCommand(sergraphExecutable, ["stages"])
+        let names = listing.stdout.split(separator: "\n", omittingEmptySubsequences: false).prefix { !$0.isEmpty }.map { String($0.prefix { $0 != " " }) }
+        #expect(names.count >= 20 && names.contains("mfcc"))
+        for name in names {
+            let detail = try runCommand(sergraphExecutable, ["stages", name]).stdout.split(separator: "\n")
+            let parameterLines = detail.drop { $0 != "parameters:" }.dropFirst().enumerated().filter { $0.offset % 2 == 0 }.map(\.element)
+            let shown = parameterLines.filter { $0 != "  (none)" }.map { String($0.dropFirst(2).prefix { $0 != " " }) }
+            let validation = try runCommand(sergraphExecutable, ["validate", "\(name) no-such-parameter=1"])
+            let known = validation.stderr.components(separatedBy: "for \(name); it has ").dropFirst().first?
+                .prefix { $0 != "\n" }.components(separatedBy: ", ") ?? []
+            #expect(shown == known, "stage \(name): shown \(shown), validator knows \(known)")
+            // The documentation column starts at one offset, past the longest name.
+            let docColumns = Set(parameterLines.filter { $0 != "  (none)" }.map { line in
+                line.count - line.dropFirst(2).drop { $0 != " " }.drop { $0 == " " }.count
+            })
+            #expect(docColumns.count <= 1 && (docColumns.first ?? .max) > 2 + (shown.map(\.count).max() ?? 0), "stage \(name): \(docColumns)")
+        }
+    }
+
+    /// A plugin named with `--plugin` that does not load is an error, not a warning.
+    @Test func stagesRefusesAnExplicitPluginThatDoesNotLoad() throws {
+        let result = try runCommand(sergraphExecutable, ["stages", "--plugin", "/dev/null"])
+        #expect(result.status == 1)
+        #expect(result.stderr.hasPrefix("error: /dev/null: not a loadable shared library ("), "\(result.stderr)")
+        #expect(result.stdout.isEmpty)
+        let missing = try runCommand(sergraphExecutable, ["stages", "level", "--plugin", "/nonexistent/libx.so"])
+        #expect(missing.status == 1)
+        #expect(missing.stderr == "error: /nonexistent/libx.so: no such plugin library\n")
+    }
+
     @Test func unknownStageSuggestsOne() throws {
         let result = try runCommand(sergraphExecutable, ["stages", "levle"])
         #expect(result.status != 0)
