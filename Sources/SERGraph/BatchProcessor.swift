@@ -35,7 +35,7 @@ public struct BatchProcessor: Sendable {
             throw BatchInputError(description: "\(graph.file): `process` feeds one file source, but the graph has \(sources.count) (\(sources.map { graph.stages[$0.stage].name }.joined(separator: ", ")))")
         }
         let probe = RunBindings(outputDirectory: outputDirectory, stem: "\u{1}")
-        if inputCount > 1, let fixed = probe.outputFiles(of: graph).first(where: { !$0.contains("\u{1}") }) {
+        if inputCount > 1, let fixed = try probe.outputFiles(of: graph).first(where: { !$0.contains("\u{1}") }) {
             throw BatchInputError(description: "\(graph.file): output '\(fixed)' has no {stem}, so every input would overwrite it")
         }
     }
@@ -66,7 +66,12 @@ public struct BatchProcessor: Sendable {
     private func process(_ input: BatchInput, sourceName: String, parameter: String, progress: BatchProgress) -> Outcome {
         let bindings = RunBindings(overrides: [sourceName: [parameter: .text(input.path)]],
                                    outputDirectory: outputDirectory, stem: input.stem)
-        let outputs = bindings.outputFiles(of: graph)
+        let outputs: [String]
+        do {
+            outputs = try bindings.outputFiles(of: graph)
+        } catch {
+            return .failed("\(error)")
+        }
         if !force, !outputs.isEmpty, outputs.allSatisfy({ FileManager.default.fileExists(atPath: $0) }) {
             return .skipped
         }

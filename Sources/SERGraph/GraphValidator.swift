@@ -2,8 +2,8 @@ import Foundation
 import StageKit
 
 /// Checks a written graph against the stage registry before any audio flows: stage types,
-/// parameters, connections, port kinds, cycles and names. Every problem is reported, each
-/// with its file, line, stage and port.
+/// parameters, output paths, connections, port kinds, cycles and names. Every problem is
+/// reported, each with its file, line, stage and port.
 public struct GraphValidator: Sendable {
     public let registry: StageRegistry
 
@@ -19,6 +19,7 @@ public struct GraphValidator: Sendable {
         var nodes: [ValidatedGraph.Node?] = spec.stages.map { stage in
             resolveStage(stage, graphFile: spec.file, problems: &problems)
         }
+        checkOutputPaths(spec, nodes: nodes, problems: &problems)
         for index in spec.stages.indices {
             guard let node = nodes[index] else { continue }
             nodes[index]!.inputs = connect(spec.stages[index], node: node, nodes: nodes, names: names, problems: &problems)
@@ -89,6 +90,31 @@ public struct GraphValidator: Sendable {
             }
         }
         return ValidatedGraph.Node(name: stage.name, factory: factory, parameters: values, inputs: [], location: stage.location)
+    }
+
+    /// Output paths stay below the output folder, and no two stages write one file.
+    private func checkOutputPaths(_ spec: GraphSpec, nodes: [ValidatedGraph.Node?], problems: inout [Diagnostic]) {
+        var writers: [String: (stage: String, line: Int)] = [:]
+        for (stage, node) in zip(spec.stages, nodes) {
+            guard let node else { continue }
+            for parameter in node.factory.info.parameters where parameter.type == .outputPath {
+                guard case .text(let path)? = node.parameters[parameter.name] ?? parameter.defaultValue else { continue }
+                let location = stage.parameters.last { $0.name == parameter.name }?.location ?? stage.location
+                if let problem = OutputPathRule.problem(with: path) {
+                    problems.append(Diagnostic("parameter '\(parameter.name)' \(problem)", at: location, stage: stage.name))
+                    continue
+                }
+                guard path != "-" else { continue }
+                let file = OutputPathRule.normalized(path)
+                if let first = writers[file] {
+                    problems.append(Diagnostic("writes '\(path)', as stage '\(first.stage)' (line \(first.line)) does; "
+                                               + "two stages cannot write one file, so give one of them another `\(parameter.name)`",
+                                               at: location, stage: stage.name))
+                } else {
+                    writers[file] = (stage.name, location.line)
+                }
+            }
+        }
     }
 
     /// Input paths are relative to the graph file's folder.

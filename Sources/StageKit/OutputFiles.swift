@@ -21,6 +21,8 @@ public final class OutputFiles: @unchecked Sendable {
 
     /// Reserves `path` as an output and returns the temporary path to write instead.
     /// Missing parent folders are created.
+    /// - Throws: `StageError.file` when `path` is a folder (an output never replaces one), is
+    ///   already an output of this run, or its folder cannot be made.
     public func temporaryPath(for path: String) throws -> String {
         if let host, let reserve = host.temporary_path {
             var buffer = [CChar](repeating: 0, count: 4096)
@@ -29,31 +31,53 @@ public final class OutputFiles: @unchecked Sendable {
             }
             return String(cString: buffer)
         }
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue {
+            throw StageError.file(path: path, message: Self.folderInTheWay)
+        }
         let folder = (path as NSString).deletingLastPathComponent
         if !folder.isEmpty {
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            do {
+                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            } catch {
+                throw StageError.file(path: path, message: "cannot make its folder: \((error as NSError).localizedDescription)")
+            }
         }
         let temporary = path + ".partial"
-        lock.withLock { pending.append((temporary, path)) }
+        try lock.withLock {
+            guard !pending.contains(where: { $0.final == path }) else {
+                throw StageError.file(path: path, message: "is already an output of this run; two stages cannot write one file")
+            }
+            pending.append((temporary, path))
+        }
         return temporary
     }
 
-    /// Gives every reserved output its final name.
+    /// Gives every reserved output its final name, replacing a file of that name (never a
+    /// folder). If one cannot be committed, the outputs not yet committed are discarded.
+    /// - Throws: `StageError.file` naming the output that could not take its name.
     public func commit() throws {
-        for (temporary, final) in takePending() {
-            if FileManager.default.fileExists(atPath: final) {
-                try FileManager.default.removeItem(atPath: final)
+        var remaining = takePending()[...]
+        while let (temporary, final) = remaining.popFirst() {
+            var isFolder: ObjCBool = false
+            let folderInTheWay = FileManager.default.fileExists(atPath: final, isDirectory: &isFolder) && isFolder.boolValue
+            guard !folderInTheWay, rename(temporary, final) == 0 else {
+                let reason = folderInTheWay || errno == EISDIR ? Self.folderInTheWay : String(cString: strerror(errno))
+                unlink(temporary)
+                for (temporary, _) in remaining { unlink(temporary) }
+                throw StageError.file(path: final, message: reason)
             }
-            try FileManager.default.moveItem(atPath: temporary, toPath: final)
         }
     }
 
-    /// Deletes every reserved output's temporary file.
+    /// Deletes every reserved output's temporary file (only files: a folder is never removed).
     public func discard() {
         for (temporary, _) in takePending() {
-            try? FileManager.default.removeItem(atPath: temporary)
+            unlink(temporary)
         }
     }
+
+    private static let folderInTheWay = "is a folder; an output file never replaces a folder, so move it or name the output differently"
 
     private func takePending() -> [(temporary: String, final: String)] {
         lock.withLock {

@@ -130,6 +130,39 @@ import TestSupport
         #expect(try outputs() == ["a.levels.csv", "a.levels.jsonl", "sub.wav/b.levels.csv", "sub.wav/b.levels.jsonl"])
     }
 
+    /// Paths that would replace the output folder, or leave it, are refused before any file
+    /// runs (even with --force), and the output folder keeps what it holds.
+    @Test(arguments: ["\"\"", "..", "/tmp/sergraph-escape-test.jsonl", "../escape.jsonl"])
+    func outputsOutsideTheOutputFolderAreRefused(path: String) throws {
+        unlink("/tmp/sergraph-escape-test.jsonl")
+        let input = try makeInput("a.wav")
+        try FileManager.default.createDirectory(atPath: folder.file("out"), withIntermediateDirectories: true)
+        try "keep me".write(toFile: folder.file("out/precious.txt"), atomically: true, encoding: .utf8)
+        let graphFile = folder.file("escape.yaml")
+        try "chain:\n  - file-source\n  - level\n  - jsonl-sink: {path: \(path)}\n".write(toFile: graphFile, atomically: true, encoding: .utf8)
+        let result = try runCommand(sergraphExecutable, ["process", graphFile, input, "-o", folder.file("out"), "--force"])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("\(graphFile):4:") && result.stderr.contains("stage 'jsonl-sink': parameter 'path'"),
+                "stderr: \(result.stderr)")
+        #expect(try String(contentsOfFile: folder.file("out/precious.txt"), encoding: .utf8) == "keep me")
+        #expect(!FileManager.default.fileExists(atPath: "/tmp/sergraph-escape-test.jsonl") && !FileManager.default.fileExists(atPath: folder.file("escape.jsonl")))
+        let validation = try runCommand(sergraphExecutable, ["validate", graphFile])
+        #expect(validation.status == 1 && validation.stderr.contains("\(graphFile):4:"), "stderr: \(validation.stderr)")
+    }
+
+    /// An output whose name is taken by a folder fails that input, naming the folder, which
+    /// stays with everything in it (with --force too).
+    @Test func folderWhereAnOutputGoesIsKept() throws {
+        let input = try makeInput("a.wav")
+        try FileManager.default.createDirectory(atPath: folder.file("out/a.levels.jsonl"), withIntermediateDirectories: true)
+        try "keep me".write(toFile: folder.file("out/a.levels.jsonl/precious.txt"), atomically: true, encoding: .utf8)
+        let result = try runCommand(sergraphExecutable, ["process", graph, input, "-o", folder.file("out"), "--force"])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains(folder.file("out/a.levels.jsonl") + ": is a folder"), "stderr: \(result.stderr)")
+        #expect(try String(contentsOfFile: folder.file("out/a.levels.jsonl/precious.txt"), encoding: .utf8) == "keep me")
+        #expect(try outputs() == ["a.levels.jsonl/precious.txt"])  // no .partial, no csv committed alone
+    }
+
     @Test func outputsWithoutStemAreRefusedForSeveralInputs() throws {
         try makeInput("a.wav")
         try makeInput("b.wav")
