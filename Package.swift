@@ -97,6 +97,7 @@ let package = Package(
                     swiftSettings: swift5),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "TestSupport"], swiftSettings: swift5),
         .testTarget(name: "CorporaTests", dependencies: ["Corpora", "AudioFiles", "TestSupport"], swiftSettings: swift5),
+        .testTarget(name: "FuzzTests", dependencies: ["SERGraph", "Stages", "Neural", "StageKit", "TestSupport"], swiftSettings: swift5),
         .testTarget(name: "CLITests", dependencies: ["AudioFiles", "ArrayFiles", "TestSupport"], swiftSettings: swift5),
     ]
 )
