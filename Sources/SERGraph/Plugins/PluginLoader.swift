@@ -55,18 +55,19 @@ public enum PluginLoader {
         guard let symbol = dlsym(library, SG_PLUGIN_ENTRY_SYMBOL) else { throw PluginError.noEntry(path: path) }
         let entry = unsafeBitCast(symbol, to: sg_plugin_entry_fn.self)
         guard let descriptor = entry() else { throw PluginError.malformed(path: path, reason: "its entry point returned no descriptor") }
-        return try read(descriptor, path: path)
+        return try read(UnsafeRawPointer(descriptor), path: path)
     }
 
-    /// Reads a plugin's descriptor: its ABI version first (the one field every version keeps
-    /// in place), then the rest, refusing a NULL string, list or function and a negative count
-    /// wherever `sergraph_plugin.h` does not allow one.
+    /// Reads a plugin's descriptor, as `sergraph_plugin_entry` (or `StagePlugin.descriptor`)
+    /// returns it: its ABI version first (the one field every version keeps in place), then
+    /// the rest, refusing a NULL string, list or function and a negative count wherever
+    /// `sergraph_plugin.h` does not allow one.
     /// - Parameter path: where the descriptor comes from, for messages and stage origins.
     /// - Throws: `PluginError` naming the library, and the stage and field at fault.
-    public static func read(_ descriptor: UnsafePointer<sg_plugin_descriptor>, path: String) throws -> LoadedPlugin {
-        let abiVersion = UnsafeRawPointer(descriptor).load(as: UInt32.self)
+    public static func read(_ descriptor: UnsafeRawPointer, path: String) throws -> LoadedPlugin {
+        let abiVersion = descriptor.load(as: UInt32.self)
         guard abiVersion == SG_PLUGIN_ABI_VERSION else { throw PluginError.abiMismatch(path: path, found: abiVersion) }
-        let plugin = descriptor.pointee
+        let plugin = descriptor.load(as: sg_plugin_descriptor.self)
         do {
             let stages = try abiList(plugin.stages, plugin.stage_count, "the plugin", list: "stages", count: "stage_count")
             guard !stages.isEmpty else { throw StageError.failed("the plugin declares no stages") }
