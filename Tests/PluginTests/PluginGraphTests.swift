@@ -29,6 +29,24 @@ import TestSupport
         }
     }
 
+    /// The README's loudness example prints what the bundled graph writes for examples/.
+    @Test func readmeLoudnessExample() throws {
+        let readme = try String(contentsOfFile: packageRoot + "/README.md", encoding: .utf8)
+        let shown = try #require(readme.components(separatedBy: "$ tail -1 results/hello-48k.loudness.jsonl\n").dropFirst().first?
+            .prefix { $0 != "\n" })
+        let expected = try #require(try JSONSerialization.jsonObject(with: Data(shown.utf8)) as? [String: Any])
+        let folder = try TemporaryFolder("readme-loudness")
+        let result = try runCommand(sergraphExecutable, ["process", "graphs/loudness.yaml", "examples", "-o", folder.path], in: packageRoot)
+        #expect(result.status == 0, "\(result.stderr)")
+        let written = try #require(try jsonLines(folder.file("hello-48k.loudness.jsonl")).last)
+        #expect(Set(written.keys) == Set(expected.keys))
+        #expect(written["event"] as? String == expected["event"] as? String)
+        for key in ["time", "duration", "integrated_lufs", "range_lu", "sample_peak_dbfs"] {
+            let (got, want) = (written[key] as? Double, expected[key] as? Double)
+            #expect(got != nil && want != nil && abs(got! - want!) < 1e-6, "\(key): \(String(describing: got)) vs \(String(describing: want))")
+        }
+    }
+
     /// Both release-built example plugins on SERGRAPH_PLUGIN_PATH, listed by the sergraph of
     /// either build (each plugin carries its own copy of StageKit).
     @Test(arguments: Build.allCases)
