@@ -25,6 +25,10 @@ public struct BatchProcessor: Sendable {
         case processed(seconds: Double)
         case skipped
         case failed(String)
+        /// Stopped part way by a request to stop; its outputs were discarded.
+        case interrupted
+        /// Not begun: the batch was asked to stop first.
+        case notStarted
     }
 
     /// Checks that the graph can be fed files and that outputs of different inputs cannot collide.
@@ -40,19 +44,23 @@ public struct BatchProcessor: Sendable {
         }
     }
 
-    /// Processes `inputs`, telling `progress` as each starts and ends.
+    /// Processes `inputs`, telling `progress` as each starts and ends. Once `shouldStop` says so
+    /// (it is asked before every block), each worker abandons its input at the next block,
+    /// discarding that input's outputs, and no further input starts.
     /// - Returns: the outcome of each input, in input order.
-    public func run(_ inputs: [BatchInput], progress: BatchProgress) throws -> [Outcome] {
+    public func run(_ inputs: [BatchInput], progress: BatchProgress,
+                    shouldStop: @escaping @Sendable () -> Bool = { false }) throws -> [Outcome] {
         try check(inputCount: inputs.count)
         let source = graph.fileInputs[0]
         let sourceName = graph.stages[source.stage].name
         let queue = WorkQueue(count: inputs.count)
         let workers = (0..<min(jobs, max(inputs.count, 1))).map { _ in
             Thread {
-                while let index = queue.next() {
+                while !shouldStop(), let index = queue.next() {
                     let input = inputs[index]
                     progress.started(input)
-                    let outcome = self.process(input, sourceName: sourceName, parameter: source.parameter, progress: progress)
+                    let outcome = self.process(input, sourceName: sourceName, parameter: source.parameter, progress: progress,
+                                               shouldStop: shouldStop)
                     queue.record(outcome, at: index)
                     progress.ended(input, outcome)
                 }
@@ -63,7 +71,8 @@ public struct BatchProcessor: Sendable {
         return queue.waitForWorkers(workers.count)
     }
 
-    private func process(_ input: BatchInput, sourceName: String, parameter: String, progress: BatchProgress) -> Outcome {
+    private func process(_ input: BatchInput, sourceName: String, parameter: String, progress: BatchProgress,
+                         shouldStop: () -> Bool) -> Outcome {
         let bindings = RunBindings(overrides: [sourceName: [parameter: .text(input.path)]],
                                    outputDirectory: outputDirectory, stem: input.stem)
         let outputs: [String]
@@ -79,6 +88,7 @@ public struct BatchProcessor: Sendable {
             let pipeline = try Pipeline(graph: graph, bindings: bindings)
             var reported = Date()
             let statistics = try pipeline.run {
+                if shouldStop() { throw Interruption() }
                 if Date().timeIntervalSince(reported) > 0.2 {
                     reported = Date()
                     progress.advanced(input, seconds: pipeline.statistics.seconds)
@@ -87,6 +97,8 @@ public struct BatchProcessor: Sendable {
             }
             pipeline.warnings.messages.forEach { progress.warned(input, $0) }
             return .processed(seconds: statistics.seconds)
+        } catch is Interruption {
+            return .interrupted
         } catch let error as GraphError {
             return .failed(error.diagnostics.map { "stage '\($0.stage ?? "?")': \($0.message)" }.joined(separator: "; "))
         } catch {
@@ -94,6 +106,9 @@ public struct BatchProcessor: Sendable {
         }
     }
 }
+
+/// Abandons an input's pipeline when the batch is asked to stop.
+private struct Interruption: Error {}
 
 /// Hands out indices 0..<count to worker threads, collects their outcomes, and lets the
 /// caller wait for them.
@@ -106,7 +121,7 @@ private final class WorkQueue: @unchecked Sendable {
 
     init(count: Int) {
         self.count = count
-        outcomes = Array(repeating: .skipped, count: count)
+        outcomes = Array(repeating: .notStarted, count: count)
     }
 
     func record(_ outcome: BatchProcessor.Outcome, at index: Int) {

@@ -91,12 +91,13 @@ public final class Pipeline {
         }
     }
 
-    /// Runs until every source has ended or `shouldStop` says so, then finishes every stage
-    /// and commits the outputs. On failure the outputs are discarded.
+    /// Runs until every source has ended or `shouldStop` says so (asked before each round of
+    /// blocks), then finishes every stage and commits the outputs. On failure, or when
+    /// `shouldStop` throws (the run is abandoned), the outputs are discarded.
     /// - Returns: how much the sources produced.
-    /// - Throws: `RunError` naming the stage that failed.
+    /// - Throws: `RunError` naming the stage that failed, or what `shouldStop` threw.
     @discardableResult
-    public func run(shouldStop: () -> Bool = { false }) throws -> RunStatistics {
+    public func run(shouldStop: () throws -> Bool = { false }) throws -> RunStatistics {
         if formats.isEmpty { try prepare() }
         do {
             var active = try graph.stages.indices.filter { graph.stages[$0].factory.isSource }.map { index in
@@ -105,7 +106,7 @@ public final class Pipeline {
                 }
                 return (index, source)
             }
-            while !active.isEmpty && !shouldStop() {
+            while try !active.isEmpty && !shouldStop() {
                 active = try active.filter { index, source in
                     try calling(index) { try source.produce(output: emitters[index]) }
                 }

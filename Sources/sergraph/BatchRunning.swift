@@ -4,7 +4,9 @@ import Foundation
 import SERGraph
 
 /// What `process` and `features` share: find the inputs, run the graph over them with a
-/// progress display, and exit 2 for unusable arguments, 1 if any input failed.
+/// progress display, and exit 2 for unusable arguments, 1 if any input failed. SIGINT or
+/// SIGTERM stops the workers at their next block, discards the interrupted inputs' outputs,
+/// prints the summary and exits 130 or 143.
 func runBatch(_ graph: () throws -> ValidatedGraph, inputs: [String], output: String, jobs: Int, force: Bool) throws {
     let files: [BatchInput]
     let processor: BatchProcessor
@@ -21,8 +23,10 @@ func runBatch(_ graph: () throws -> ValidatedGraph, inputs: [String], output: St
         throw ExitCode(2)
     }
     let display = ProgressDisplay(inputs: files, interactive: isatty(STDERR_FILENO) == 1)
-    let outcomes = try processor.run(files, progress: display)
-    display.finish(outcomes)
+    let stop = StopSignals()
+    let outcomes = try processor.run(files, progress: display) { stop.requested }
+    display.finish(outcomes, interruption: stop.signalName)
+    if let status = stop.exitStatus { throw ExitCode(status) }
     if outcomes.contains(where: { if case .failed = $0 { return true } else { return false } }) {
         throw ExitCode.failure
     }

@@ -65,6 +65,10 @@ final class ProgressDisplay: BatchProgress, @unchecked Sendable {
             case .failed(let reason):
                 failures += 1
                 line = "error: \(input.path): \(reason)"
+            case .interrupted:
+                line = "[\(done)/\(total)] \(input.path): interrupted, its partial outputs removed"
+            case .notStarted:
+                break
             }
             if interactive {
                 if let line { printError("\r\u{1B}[2K" + line) }
@@ -75,19 +79,26 @@ final class ProgressDisplay: BatchProgress, @unchecked Sendable {
         }
     }
 
-    /// Prints the summary: counts, audio time, speed.
-    func finish(_ outcomes: [BatchProcessor.Outcome]) {
+    /// Prints the summary: counts, audio time, speed; after a stop signal (`interruption`, e.g.
+    /// "SIGINT"), also the inputs interrupted and not started.
+    func finish(_ outcomes: [BatchProcessor.Outcome], interruption: String? = nil) {
         let elapsed = Date().timeIntervalSince(start)
-        var processed = 0, skipped = 0, audio = 0.0
+        var processed = 0, skipped = 0, interrupted = 0, notStarted = 0, audio = 0.0
         for outcome in outcomes {
             switch outcome {
             case .processed(let seconds): processed += 1; audio += seconds
             case .skipped: skipped += 1
             case .failed: break
+            case .interrupted: interrupted += 1
+            case .notStarted: notStarted += 1
             }
         }
         if interactive { printError("") }
-        var summary = "processed \(processed), skipped \(skipped), failed \(failures) of \(total) files in \(formatDuration(elapsed))"
+        var summary = "processed \(processed), skipped \(skipped), failed \(failures)"
+        if let interruption {
+            summary = "interrupted by \(interruption): " + summary + ", interrupted \(interrupted), not started \(notStarted)"
+        }
+        summary += " of \(total) files in \(formatDuration(elapsed))"
         if audio > 0 && elapsed > 0 {
             summary += " (\(formatDuration(audio)) of audio, \(String(format: "%.0f", audio / elapsed))× real time)"
         }

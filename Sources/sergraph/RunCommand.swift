@@ -57,7 +57,7 @@ struct Run: ParsableCommand {
         }
         announce(session)
 
-        let stop = StopRequest(session: session)
+        let stop = StopSignals { session.requestStop() }
         let delays = DelayMeter(session: session)
         pipeline.sinkEventObserver = { block, format in delays.record(block, format: format) }
         let started = Date()
@@ -108,28 +108,6 @@ struct Run: ParsableCommand {
         }
         lines.forEach { printError($0) }
     }
-}
-
-/// SIGINT and SIGTERM end the run gracefully.
-private final class StopRequest: @unchecked Sendable {
-    private let flag = NSLock()
-    private var stop = false
-    private var sources: [DispatchSourceSignal] = []
-
-    init(session: JackSession) {
-        for number in [SIGINT, SIGTERM] {
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { [weak self] in
-                self?.flag.withLock { self?.stop = true }
-                session.requestStop()
-            }
-            source.resume()
-            sources.append(source)
-        }
-    }
-
-    var requested: Bool { flag.withLock { stop } }
 }
 
 /// How long after the last sample of its window each event reached a sink, in milliseconds,

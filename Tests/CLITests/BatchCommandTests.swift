@@ -75,9 +75,7 @@ import TestSupport
         try process.run()
         // Wait until it has started writing, then kill it without warning.
         let partial = out + "/long.levels.jsonl.partial"
-        let deadline = Date().addingTimeInterval(20)
-        while !FileManager.default.fileExists(atPath: partial) && Date() < deadline { usleep(10_000) }
-        #expect(FileManager.default.fileExists(atPath: partial), "no \(partial) appeared before the kill")
+        #expect(waitFor(partial), "no \(partial) appeared before the kill")
         usleep(200_000)
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
@@ -161,6 +159,40 @@ import TestSupport
         #expect(result.stderr.contains(folder.file("out/a.levels.jsonl") + ": is a folder"), "stderr: \(result.stderr)")
         #expect(try String(contentsOfFile: folder.file("out/a.levels.jsonl/precious.txt"), encoding: .utf8) == "keep me")
         #expect(try outputs() == ["a.levels.jsonl/precious.txt"])  // no .partial, no csv committed alone
+    }
+
+    /// Waits until `path` exists (a run has started writing it).
+    func waitFor(_ path: String, seconds: Double = 30) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while !FileManager.default.fileExists(atPath: path) && Date() < deadline { usleep(10_000) }
+        return FileManager.default.fileExists(atPath: path)
+    }
+
+    /// SIGINT while a long input runs: the finished input keeps its outputs, the running one is
+    /// abandoned with no .partial left, the last never starts; the summary says so; status 130.
+    @Test func interruptEndsWithSummaryAndNoPartialFiles() throws {
+        try makeInput("a.wav")
+        let long = try makeInput("b.flac", seconds: 300)
+        try makeInput("c.wav")
+        let command = try RunningCommand(sergraphExecutable, ["process", graph, folder.file("in"), "-o", folder.file("out"), "--jobs", "1"])
+        try #require(waitFor(folder.file("out/b.levels.jsonl.partial")), "b.flac never started")
+        let result = command.interrupt()
+        #expect(result.status == 130, "\(result.stderr)")
+        #expect(result.stderr.contains("[2/3] \(long): interrupted, its partial outputs removed"))
+        #expect(result.stderr.contains("interrupted by SIGINT: processed 1, skipped 0, failed 0, interrupted 1, not started 1 of 3 files"))
+        #expect(try outputs() == ["a.levels.csv", "a.levels.jsonl"])
+    }
+
+    /// SIGTERM stops `sergraph features` the same way, with status 143.
+    @Test func terminateStopsFeaturesWithoutPartialFiles() throws {
+        let long = try makeInput("long.wav", seconds: 300, rate: 16000)
+        let command = try RunningCommand(sergraphExecutable, ["features", "logmel", long, "-o", folder.file("out")])
+        try #require(waitFor(folder.file("out/long.logmel.npy.partial")), "features never started")
+        let result = command.stop(with: SIGTERM)
+        #expect(result.status == 143, "\(result.stderr)")
+        #expect(result.stderr.contains("[1/1] \(long): interrupted, its partial outputs removed"))
+        #expect(result.stderr.contains("interrupted by SIGTERM: processed 0, skipped 0, failed 0, interrupted 1, not started 0 of 1 files"))
+        #expect(try outputs() == [])
     }
 
     @Test func outputsWithoutStemAreRefusedForSeveralInputs() throws {

@@ -143,7 +143,12 @@ public final class RunningCommand: @unchecked Sendable {
 
     /// Sends SIGINT and waits for the command to end.
     public func interrupt(within seconds: Double = 10) -> (status: Int32, stdout: String, stderr: String) {
-        kill(process.processIdentifier, SIGINT)
+        stop(with: SIGINT, within: seconds)
+    }
+
+    /// Sends `signal` and waits for the command to end.
+    public func stop(with signal: Int32, within seconds: Double = 10) -> (status: Int32, stdout: String, stderr: String) {
+        kill(process.processIdentifier, signal)
         return finish(within: seconds)
     }
 
