@@ -9,17 +9,27 @@ import SERGraph
 /// prints the summary and exits 130 or 143.
 func runBatch(_ graph: () throws -> ValidatedGraph, inputs: [String], output: String, jobs: Int, force: Bool) throws {
     let files: [BatchInput]
-    let processor: BatchProcessor
     do {
         files = try collectInputs(inputs, extensions: audioFileExtensions) { printError("warning: \($0)") }
-        processor = BatchProcessor(graph: try graph(), outputDirectory: output, jobs: jobs, force: force)
-        try processor.check(inputCount: files.count)
     } catch {
         printError("\(error)")
         throw ExitCode(2)
     }
     guard !files.isEmpty else {
         printError("error: no audio files found in \(inputs.joined(separator: ", "))")
+        throw ExitCode(2)
+    }
+    try runBatch(graph, files: files, output: output, jobs: jobs, force: force)
+}
+
+/// Runs the graph over `files` (already collected) with a progress display; exits as `runBatch` does.
+func runBatch(_ graph: () throws -> ValidatedGraph, files: [BatchInput], output: String, jobs: Int, force: Bool) throws {
+    let processor: BatchProcessor
+    do {
+        processor = BatchProcessor(graph: try graph(), outputDirectory: output, jobs: jobs, force: force)
+        try processor.check(inputCount: files.count)
+    } catch {
+        printError("\(error)")
         throw ExitCode(2)
     }
     let display = ProgressDisplay(inputs: files, interactive: isatty(STDERR_FILENO) == 1)

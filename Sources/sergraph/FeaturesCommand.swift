@@ -35,12 +35,11 @@ struct Features: ParsableCommand {
 
     func run() throws {
         let registry = makeRegistry()
-        try runBatch({ try GraphValidator(registry: registry).validate(try spec(registry: registry)) },
+        try runBatch({ try GraphValidator(registry: registry).validate(featureGraph(kind: kind, parameters: try parsedParameters(), rate: rate, registry: registry)) },
                      inputs: inputs, output: output, jobs: jobs, force: force)
     }
 
-    /// file-source → [resample] → KIND → one npy-sink per output port.
-    private func spec(registry: StageRegistry) throws -> GraphSpec {
+    private func parsedParameters() throws -> [(String, String)] {
         var given: [(String, String)] = []
         for parameter in parameters {
             let parts = parameter.split(separator: "=", maxSplits: 1).map(String.init)
@@ -49,14 +48,21 @@ struct Features: ParsableCommand {
             }
             given.append((parts[0], parts[1]))
         }
-        var stages = [generatedStage("source", "file-source", [("channel", "mix")], from: nil)]
-        if let rate { stages.append(generatedStage("resample", "resample", [("rate", rate.formatted)], from: "source")) }
-        stages.append(generatedStage(kind, kind, given, from: stages.last!.name))
-        let ports = registry.factory(named: kind)?.info.outputs ?? []
-        for port in ports {
-            let suffix = ports.count == 1 ? kind : "\(kind)-\(port.name)"
-            stages.append(generatedStage("npy-\(port.name)", "npy-sink", [("path", "{stem}.\(suffix).npy")], from: kind, port: port.name))
-        }
-        return GraphSpec(file: ChainParser.file, stages: stages)
+        return given
     }
+}
+
+/// The graph of `sergraph features`: file-source (mixed to mono) → [resample to `rate`] →
+/// `kind` with `parameters` → one npy-sink per output port, writing {stem}.KIND.npy (or
+/// {stem}.KIND-PORT.npy for a stage with several outputs).
+func featureGraph(kind: String, parameters: [(String, String)], rate: Double?, registry: StageRegistry) -> GraphSpec {
+    var stages = [generatedStage("source", "file-source", [("channel", "mix")], from: nil)]
+    if let rate { stages.append(generatedStage("resample", "resample", [("rate", rate.formatted)], from: "source")) }
+    stages.append(generatedStage(kind, kind, parameters, from: stages.last!.name))
+    let ports = registry.factory(named: kind)?.info.outputs ?? []
+    for port in ports {
+        let suffix = ports.count == 1 ? kind : "\(kind)-\(port.name)"
+        stages.append(generatedStage("npy-\(port.name)", "npy-sink", [("path", "{stem}.\(suffix).npy")], from: kind, port: port.name))
+    }
+    return GraphSpec(file: ChainParser.file, stages: stages)
 }

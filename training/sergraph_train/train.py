@@ -1,0 +1,236 @@
+"""Trains a student on a manifest's cached log-mel windows and writes its model folder.
+
+Adam (learning rate on a cosine over the epochs) on class-weighted cross-entropy (inverse frequency of each class's train clips); each
+epoch takes `crops` windows at random starts from every train clip, augmented (augment.py);
+early stopping on dev UA of clip-level decisions (the mean of
+a clip's window posteriors, as `sergraph eval` decides), the best epoch's weights kept.
+One seed fixes everything: initial weights, order, augmentation, dropout.
+"""
+import copy
+import datetime
+import json
+import pathlib
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import torch
+
+from . import metrics
+from .augment import Augmentation, augment_raw, mask, mixup
+from .data import (DEFAULT_LABELS, DataError, load_frames, normalization_statistics, random_window, read_manifest,
+                   split_windows, windows)
+from .export import DEFAULT_FEATURES, window_json, write_model_folder
+from .model import Architecture, Student, minimum_frames, normalize, parameter_count
+
+
+@dataclass
+class Options:
+    data: str
+    features: str
+    output: str
+    labels: tuple = DEFAULT_LABELS
+    feature_settings: dict = field(default_factory=lambda: dict(DEFAULT_FEATURES))
+    preset: str = "cnn6-small"
+    window_frames: int = 100
+    hop_frames: int = 25
+    crops: int = 2
+    epochs: int = 20
+    patience: int = 8
+    batch_size: int = 64
+    learning_rate: float = 1e-3
+    weight_decay: float = 0.0
+    dropout: float = 0.3
+    seed: int = 0
+    threads: int = 2
+    augmentation: Augmentation = field(default_factory=Augmentation)
+    command: str = ""
+
+
+class Reporter:
+    """A progress bar on a terminal (stderr), one metrics line per epoch (stdout), or with
+    json=True one JSON object per line on stdout instead of the metrics lines."""
+
+    def __init__(self, json_lines=False, stream=None, progress=None):
+        self.json_lines = json_lines
+        self.stream = stream or sys.stdout
+        self.progress = sys.stderr.isatty() if progress is None else progress
+
+    def note(self, text):
+        if self.json_lines:
+            print(json.dumps({"event": "note", "text": text}), file=self.stream, flush=True)
+        else:
+            print(text, file=self.stream, flush=True)
+
+    def batch(self, epoch, epochs, done, total, loss):
+        if self.progress:
+            width = 30
+            filled = width * done // total
+            print(f"\repoch {epoch}/{epochs} [{'#' * filled}{'.' * (width - filled)}] {done}/{total} batches  loss {loss:.3f}",
+                  end="", file=sys.stderr, flush=True)
+
+    def epoch(self, record):
+        if self.progress:
+            print("\r\033[K", end="", file=sys.stderr, flush=True)
+        if self.json_lines:
+            print(json.dumps({"event": "epoch", **record}), file=self.stream, flush=True)
+        else:
+            dev = record["dev"]
+            print(f"epoch {record['epoch']:3d}/{record['epochs']}  loss {record['loss']:.4f}  train acc {record['train_accuracy']:.3f}"
+                  f"  dev UA {dev['ua']:.3f} WA {dev['wa']:.3f} F1 {dev['f1']:.3f}"
+                  f"  best UA {record['best_ua']:.3f} (epoch {record['best_epoch']})  {record['seconds']:.1f} s",
+                  file=self.stream, flush=True)
+
+    def result(self, result):
+        if self.json_lines:
+            print(json.dumps({"event": "result", **result}), file=self.stream, flush=True)
+            return
+        for split in ("dev", "test"):
+            if split in result:
+                s = result[split]
+                print(f"{split:4s} ({s['clips']} clips, {s['speakers']} speakers): UA {s['ua']:.3f}  WA {s['wa']:.3f}  F1 {s['f1']:.3f}",
+                      file=self.stream)
+        print(f"best epoch {result['best_epoch']} of {result['epochs_run']}; {result['parameters']} parameters, "
+              f"{result['bytes']} bytes; trained in {result['train_seconds']:.1f} s; model written to {result['model']}",
+              file=self.stream, flush=True)
+
+
+def class_weights(targets, classes, labels):
+    """Inverse-frequency weights with mean 1 over the training clips."""
+    counts = np.bincount(targets, minlength=classes)
+    if (counts == 0).any():
+        missing = [labels[i] for i in np.flatnonzero(counts == 0)]
+        raise DataError(f"no training clips of {', '.join(missing)}; every label needs some (or leave it out with --labels)")
+    weights = len(targets) / (classes * counts)
+    return torch.tensor(weights, dtype=torch.float32)
+
+
+def predict(model, split, normalization, batch=512):
+    """Window posteriors of a split, then clip posteriors (mean over each clip's windows)."""
+    model.eval()
+    out = []
+    with torch.no_grad():
+        for start in range(0, len(split.windows), batch):
+            x = torch.from_numpy(normalize(split.windows[start:start + batch], normalization))
+            out.append(torch.softmax(model(x), dim=1).numpy())
+    window_posteriors = np.concatenate(out) if out else np.zeros((0, model.classifier.out_features))
+    return metrics.clip_posteriors(window_posteriors, split.clip_of, len(split.clips))
+
+
+def evaluate(model, split, normalization, classes):
+    clip_posteriors = predict(model, split, normalization)
+    matrix = metrics.confusion(split.clip_targets, clip_posteriors.argmax(axis=1), classes)
+    return {**metrics.scores(matrix), "clips": len(split.clips),
+            "speakers": len({clip.speaker for clip in split.clips}), "confusion": matrix.tolist()}
+
+
+def set_seeds(seed, threads):
+    torch.manual_seed(seed)
+    torch.use_deterministic_algorithms(True)
+    torch.set_num_threads(threads)
+
+
+def train(options: Options, reporter: Reporter = None):
+    """Trains, writes the model folder to options.output, and returns the results."""
+    reporter = reporter or Reporter()
+    set_seeds(options.seed, options.threads)
+    labels = list(options.labels)
+    classes = len(labels)
+    mels = int(options.feature_settings["mels"])
+    architecture = Architecture.preset_named(options.preset)
+    if options.window_frames < minimum_frames(architecture):
+        raise DataError(f"a {options.window_frames}-frame window is too short for {options.preset}: "
+                        f"its pooling needs at least {minimum_frames(architecture)} frames")
+
+    clips = read_manifest(options.data, labels)
+    by_split = {name: [clip for clip in clips if clip.split == name] for name in ("train", "dev", "test")}
+    for name in ("train", "dev"):
+        if not by_split[name]:
+            raise DataError(f"{options.data}: no {name} clips (training needs train clips, early stopping dev clips)")
+    train_frames = [load_frames(options.features, clip, mels) for clip in by_split["train"]]
+    train_targets = np.array([labels.index(clip.label) for clip in by_split["train"]], dtype=np.int64)
+    splits = {name: split_windows(by_split[name], options.features, labels, options.window_frames, options.hop_frames, mels)
+              for name in ("dev", "test")}
+    normalization = normalization_statistics(
+        np.concatenate([windows(frames, options.window_frames, options.hop_frames) for frames in train_frames]))
+    weights = class_weights(train_targets, classes, labels)
+    reporter.note(f"{len(clips)} clips: train {len(train_frames)} ({len({c.speaker for c in by_split['train']})} speakers, "
+                  f"{options.crops} random windows each per epoch), " + ", ".join(
+                      f"{name} {len(by_split[name])} ({len(splits[name].windows)} windows, "
+                      f"{len({c.speaker for c in by_split[name]})} speakers)" for name in ("dev", "test")))
+
+    model = Student(architecture, classes, dropout=options.dropout)
+    optimizer = torch.optim.Adam(model.parameters(), lr=options.learning_rate, weight_decay=options.weight_decay)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=options.epochs)
+    rng = np.random.default_rng(options.seed)
+    generator = torch.Generator().manual_seed(options.seed)
+    frame_hop = float(options.feature_settings["hop"])
+    mean = torch.from_numpy(normalization["mean"])
+    std = torch.from_numpy(normalization["std"])
+    settings = options.augmentation
+
+    best = {"ua": -1.0, "epoch": 0, "state": None}
+    history = []
+    started = time.perf_counter()
+    batches = max(1, len(train_frames) * options.crops // options.batch_size)
+    for epoch in range(1, options.epochs + 1):
+        epoch_started = time.perf_counter()
+        model.train()
+        order = rng.permutation(np.repeat(np.arange(len(train_frames)), options.crops))
+        total_loss, correct, seen = 0.0, 0, 0
+        for index in range(batches):
+            chosen = order[index * options.batch_size:(index + 1) * options.batch_size]
+            crops = np.stack([random_window(train_frames[i], options.window_frames, rng) for i in chosen])
+            raw = augment_raw(torch.from_numpy(crops), settings, frame_hop, generator)
+            x = raw - raw.mean(dim=(1, 2), keepdim=True)
+            x = mask((x - mean) / std, settings, generator)
+            targets = torch.from_numpy(train_targets[chosen])
+            x, soft = mixup(x, targets, classes, settings.mixup, rng)
+            logits = model(x)
+            loss = -(soft * weights * torch.log_softmax(logits, dim=1)).sum(dim=1).mean()
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            total_loss += loss.item() * len(chosen)
+            correct += int((logits.argmax(dim=1) == targets).sum())
+            seen += len(chosen)
+            reporter.batch(epoch, options.epochs, index + 1, batches, total_loss / seen)
+        schedule.step()
+        dev = evaluate(model, splits["dev"], normalization, classes)
+        if dev["ua"] > best["ua"]:
+            best = {"ua": dev["ua"], "epoch": epoch, "state": copy.deepcopy(model.state_dict())}
+        record = {"epoch": epoch, "epochs": options.epochs, "loss": total_loss / seen, "train_accuracy": correct / seen,
+                  "dev": {key: dev[key] for key in ("ua", "wa", "f1")}, "best_ua": best["ua"], "best_epoch": best["epoch"],
+                  "seconds": time.perf_counter() - epoch_started}
+        history.append(record)
+        reporter.epoch(record)
+        if epoch - best["epoch"] >= options.patience:
+            break
+    train_seconds = time.perf_counter() - started
+
+    model.load_state_dict(best["state"])
+    model.eval()
+    result = {"best_epoch": best["epoch"], "epochs_run": len(history), "train_seconds": train_seconds,
+              "parameters": parameter_count(model), "labels": labels,
+              "dev": evaluate(model, splits["dev"], normalization, classes)}
+    if by_split["test"]:
+        result["test"] = evaluate(model, splits["test"], normalization, classes)
+    training = {
+        "command": options.command, "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "manifest": str(options.data), "seed": options.seed, "threads": options.threads,
+        "epochs_run": len(history), "best_epoch": best["epoch"], "train_seconds": round(train_seconds, 1),
+        "optimizer": {"name": "adam", "learning_rate": options.learning_rate, "schedule": "cosine over the epochs", "weight_decay": options.weight_decay,
+                      "batch_size": options.batch_size},
+        "crops": options.crops, "dropout": options.dropout, "patience": options.patience, "class_weights": [round(float(w), 4) for w in weights],
+        "augmentation": asdict(settings), "torch": torch.__version__,
+        "clips": {name: len(by_split[name]) for name in by_split},
+        "speakers": {name: sorted({clip.speaker for clip in by_split[name]}) for name in by_split},
+        **{split: {key: round(result[split][key], 4) for key in ("ua", "wa", "f1")} for split in ("dev", "test") if split in result},
+    }
+    write_model_folder(options.output, model, labels, options.feature_settings,
+                       window_json(options.window_frames, options.hop_frames, options.feature_settings), normalization, training)
+    result["model"] = str(options.output)
+    result["bytes"] = (pathlib.Path(options.output) / "model.safetensors").stat().st_size
+    reporter.result(result)
+    return result
