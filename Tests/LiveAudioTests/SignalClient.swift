@@ -12,6 +12,8 @@ final class SignalClient: @unchecked Sendable {
         case sine(frequency: Double, amplitude: Double)
         /// That sine with NaN at every `every`-th frame and +infinity at the frame after it.
         case sineWithNonFinite(frequency: Double, amplitude: Double, every: Int)
+        /// A recording (at the server's rate), played over and over.
+        case loop([Float])
     }
 
     let client: OpaquePointer
@@ -46,6 +48,7 @@ final class SignalClient: @unchecked Sendable {
         switch signal {
         case .ramp: return Float((index & 0xFFFFF) + 1) / 1_048_576
         case .sine(let frequency, let amplitude): return Float(amplitude * sin(2 * .pi * frequency * Double(index) / sampleRate))
+        case .loop(let samples): return samples.isEmpty ? 0 : samples[index % samples.count]
         case .sineWithNonFinite(let frequency, let amplitude, let every):
             switch index % every {
             case 0: return .nan

@@ -1,0 +1,46 @@
+import AudioFiles
+import Foundation
+import Testing
+import TestSupport
+
+/// graphs/emotion-live.yaml under `sergraph run` on a real jackd (dummy driver), with speech
+/// played into it by a second client: decisions come out on standard output, as they happen.
+extension JackTests {
+@Suite struct EmotionLiveTests {
+    @Test func decisionsComeOutOfLiveSpeech() throws {
+        let folder = try TemporaryFolder("emotion-live")
+        // The graph as committed, listening to the tester rather than the (silent) dummy capture,
+        // with the fixture model and its 20-frame window in models/student-default.
+        try FileManager.default.createDirectory(atPath: folder.file("graphs"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: folder.file("models"), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: packageRoot + "/Tests/Fixtures/student/tiny", toPath: folder.file("models/student-default"))
+        let text = try String(contentsOfFile: packageRoot + "/graphs/emotion-live.yaml", encoding: .utf8)
+        let adapted = text.replacingOccurrences(of: "connect: \"system:capture_1\"", with: "connect: \"tester:out\"")
+            .replacingOccurrences(of: "window: {length: 1, hop: 0.25", with: "window: {length: 0.2, hop: 0.05")
+        #expect(adapted.contains("tester:out") && adapted.contains("length: 0.2"))
+        let graph = folder.file("graphs/emotion-live.yaml")
+        try adapted.write(toFile: graph, atomically: true, encoding: .utf8)
+
+        let server = try JackServer()
+        let speech = folder.file("speech-48k.wav")
+        try #require(runCommand("sox", [packageRoot + "/examples/hello-48k.flac", "-c", "1", speech]).status == 0)
+        let reader = try AudioFileReader(path: speech)
+        let samples = try reader.readAll()
+        reader.close()
+        let tester = try SignalClient(server: server.name, signal: .loop(samples))
+        defer { tester.close() }
+        let result = try runCommand(sergraphExecutable, ["run", graph, "--server", server.name, "-o", folder.path, "--duration", "4"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("sergraph:in_1 ← tester:out"), "\(result.stderr)")
+        let events = result.stdout.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        let decisions = events.filter { $0["event"] as? String == "decision" }
+        // 20 windows a second once the first 0.2 s have arrived: about 75 in 4 s.
+        #expect(decisions.count >= 40, "\(decisions.count) decisions: \(result.stdout.prefix(400))")
+        let labels: Set<String> = ["neutral", "happy", "sad", "angry", "fearful"]
+        #expect(decisions.allSatisfy { labels.contains($0["label"] as? String ?? "") })
+        let times = decisions.compactMap { $0["time"] as? Double }
+        #expect(times == times.sorted() && Set(times).count == times.count)
+        #expect(result.stderr.contains("event delay after the audio that caused it"), "\(result.stderr)")
+    }
+}
+}
