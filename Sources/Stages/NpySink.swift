@@ -7,24 +7,49 @@ public final class NpySink: Stage {
         name: "npy-sink",
         summary: "Writes feature frames, embeddings or posteriors as a NumPy .npy array (rows × width, float32).",
         inputs: [PortSpec("in", .features, .embedding, .posterior, doc: "rows of numbers")],
-        parameters: [ParameterSpec("path", .outputPath, default: .text("{stem}.npy"), doc: "file to write")])
+        parameters: [ParameterSpec("path", .outputPath, default: .text("{stem}.npy"), doc: "file to write"),
+                     ParameterSpec("first-column", .integer, default: .integer(0), range: 0...1_048_576,
+                                   doc: "write each row from this column (0 is the first)"),
+                     ParameterSpec("columns", .integer, default: .integer(0), range: 0...1_048_576,
+                                   doc: "columns to write from first-column; 0 means the rest of the row")])
 
     private let path: String
     private let outputs: OutputFiles
+    private let firstColumn: Int
+    private let requestedColumns: Int
+    private var columns: Range<Int> = 0..<0
+    private var inputWidth = 0
     private var writer: NpyWriter?
 
     public init(parameters: Parameters, context: StageContext) throws {
         path = parameters.text("path")
         outputs = context.outputs
+        firstColumn = parameters.integer("first-column")
+        requestedColumns = parameters.integer("columns")
     }
 
     public func prepare(inputs: [StreamFormat]) throws -> [StreamFormat] {
-        writer = try NpyWriter(path: outputs.temporaryPath(for: path), columns: inputs[0].width)
+        inputWidth = inputs[0].width
+        let end = requestedColumns == 0 ? inputWidth : firstColumn + requestedColumns
+        guard firstColumn < end, end <= inputWidth else {
+            throw StageError.format(port: "in", message: "columns \(firstColumn)..<\(end) are not within the \(inputWidth) columns it receives")
+        }
+        columns = firstColumn..<end
+        writer = try NpyWriter(path: outputs.temporaryPath(for: path), columns: columns.count)
         return []
     }
 
     public func process(_ block: Block, port: Int, output: Output) throws {
-        try writer?.append(block.values)
+        if columns.count == inputWidth {
+            try writer?.append(block.values)
+            return
+        }
+        var slice = [Float]()
+        slice.reserveCapacity(block.rows * columns.count)
+        for row in 0..<block.rows {
+            slice += block.values[(row * block.width + columns.lowerBound)..<(row * block.width + columns.upperBound)]
+        }
+        try writer?.append(slice)
     }
 
     public func finish(output: Output) throws {

@@ -12,7 +12,7 @@ public final class Wav2Vec2Stage: Stage {
         parameters: [
             ParameterSpec("model", .inputPath, doc: "folder with config.json and model.safetensors"),
             ParameterSpec("window", .number, default: .number(0), range: 0...3600, unit: "s",
-                          doc: "audio per encoder pass; 0 means the whole stream at its end (offline)"),
+                          doc: "audio per pooled window (live); 0 means the whole stream (offline), encoded in segments"),
             ParameterSpec("hop", .number, default: .number(0.25), range: 0.01...3600, unit: "s", doc: "time between windows"),
             ParameterSpec("layers", .integer, default: .integer(0), range: 0...1000,
                           doc: "run only the first N transformer layers (early exit); 0 means all"),
@@ -25,6 +25,10 @@ public final class Wav2Vec2Stage: Stage {
             ParameterSpec("pooling", .choice(["mean", "frames"]), default: .text("mean"), doc: "average the window's frames, or keep each"),
             ParameterSpec("precision", .choice(Precision.allCases.map(\.rawValue)), default: .text("float32"),
                           doc: "float32, or bfloat16 transformer products (oneDNN; faster, within about 1 %)"),
+            ParameterSpec("segment", .number, default: .number(20), range: 0...3600, unit: "s",
+                          doc: "window 0: audio per encoder pass (at least 1 s); 0 encodes the whole stream at once (memory grows with its square)"),
+            ParameterSpec("overlap", .number, default: .number(4), range: 0...3600, unit: "s",
+                          doc: "window 0: audio shared by neighbouring segments; each keeps the frames up to the middle of each overlap"),
         ])
 
     private let modelPath: String
@@ -44,6 +48,16 @@ public final class Wav2Vec2Stage: Stage {
     private var pending: [Float] = []
     private var pendingTime: Int64 = 0
     private var continuity = StreamContinuity()
+    /// The whole-stream mode's segmentation (samples, whole frames; length 0: one pass).
+    private let segmentSeconds: Double
+    private let overlapSeconds: Double
+    private var segmentation = Segmentation(length: 0, overlap: 0, samplesPerFrame: 1)
+    /// Segments of the current stream encoded so far, and where the stream began.
+    private var segmentsDone = 0
+    private var streamStart: Int64 = 0
+    /// pooling mean over the whole stream: the sum of the kept frames, and their count.
+    private var frameSum: [Float] = []
+    private var frameCount = 0
 
     public init(parameters: Parameters, context: StageContext) throws {
         modelPath = parameters.text("model")
@@ -55,6 +69,11 @@ public final class Wav2Vec2Stage: Stage {
         layerWeightsText = parameters.text("layer-weights")
         pooling = parameters.text("pooling")
         precision = Precision(rawValue: parameters.text("precision"))!
+        segmentSeconds = parameters.number("segment")
+        overlapSeconds = parameters.number("overlap")
+        guard segmentSeconds == 0 || (segmentSeconds >= 1 && overlapSeconds < segmentSeconds) else {
+            throw StageError.failed("segment \(segmentSeconds.formatted) s must be 0 or at least 1 s, and longer than overlap \(overlapSeconds.formatted) s")
+        }
     }
 
     /// At validation: loads the model (config, every tensor's shape, the precision on this
@@ -84,6 +103,12 @@ public final class Wav2Vec2Stage: Stage {
         }
         window = Int(windowSeconds * 16000)
         hop = Int(hopSeconds * 16000)
+        segmentation = Segmentation(length: Int(segmentSeconds * 16000), overlap: Int(overlapSeconds * 16000),
+                                    samplesPerFrame: encoder.config.samplesPerFrame)
+        guard segmentation.length == 0 || segmentation.hop >= encoder.config.samplesPerFrame else {
+            throw StageError.failed("segment \(segmentSeconds.formatted) s leaves no audio between overlaps of \(overlapSeconds.formatted) s "
+                                    + "(at \(encoder.config.samplesPerFrame) samples per frame)")
+        }
         let width = combine == "concat" ? encoder.config.hiddenSize * selected.count : encoder.config.hiddenSize
         let rowHop = pooling == "frames" ? encoder.config.samplesPerFrame : (window > 0 ? hop : 1)
         return [.embedding(dimension: width, hop: rowHop, sampleRate: 16000)]
@@ -91,33 +116,83 @@ public final class Wav2Vec2Stage: Stage {
 
     public func process(_ block: Block, port: Int, output: Output) throws {
         if continuity.note(block) != nil {
-            try finishUtterance(output: output)
+            try finishStream(output: output)
             pending = []
             pendingTime = block.time
+            streamStart = block.time
         }
         pending += block.values
-        guard window > 0 else { return }
-        while pending.count >= window {
-            try emit(Array(pending[0..<window]), at: pendingTime, output: output)
-            let advance = min(hop, pending.count)
-            pending.removeFirst(advance)
-            pendingTime += Int64(advance)
+        if window > 0 {
+            while pending.count >= window {
+                try emitWindow(Array(pending[0..<window]), at: pendingTime, output: output)
+                advance(by: min(hop, pending.count))
+            }
+        } else if segmentation.length > 0 {
+            // A segment is encoded once audio follows it: the stream's last one keeps its end.
+            while pending.count > segmentation.length {
+                try encodeSegment(Array(pending[0..<segmentation.length]), last: false, output: output)
+                advance(by: segmentation.hop)
+            }
         }
     }
 
     public func finish(output: Output) throws {
-        try finishUtterance(output: output)
+        try finishStream(output: output)
     }
 
-    /// Offline (no window): the whole stream in one pass at its end.
-    private func finishUtterance(output: Output) throws {
-        guard window == 0, !pending.isEmpty else { return }
-        try emit(pending, at: pendingTime, output: output)
+    private func advance(by samples: Int) {
+        pending.removeFirst(samples)
+        pendingTime += Int64(samples)
+    }
+
+    /// Whole-stream mode: the last segment, then the mean over the stream (pooling mean).
+    private func finishStream(output: Output) throws {
+        guard window == 0, !pending.isEmpty || segmentsDone > 0 else { return }
+        if !pending.isEmpty { try encodeSegment(pending, last: true, output: output) }
+        if pooling == "mean", frameCount > 0 {
+            try output.emit(Block(time: streamStart, width: frameSum.count, values: frameSum.map { $0 / Float(frameCount) }))
+        }
         pending = []
+        segmentsDone = 0
+        frameSum = []
+        frameCount = 0
     }
 
-    private func emit(_ samples: [Float], at time: Int64, output: Output) throws {
-        guard let encoder, encoder.config.frames(forSamples: samples.count) > 0 else { return }
+    /// Encodes one segment of the whole stream and keeps its share of the frames: emitted as
+    /// they are (pooling frames) or added to the stream's sum (pooling mean).
+    private func encodeSegment(_ samples: [Float], last: Bool, output: Output) throws {
+        defer { segmentsDone += 1 }
+        guard let (rows, width) = try combinedRows(samples) else { return }
+        let kept = segmentation.keptFrames(of: rows.count / width, first: segmentsDone == 0, last: last)
+        guard !kept.isEmpty else { return }
+        if pooling == "frames" {
+            try output.emit(Block(time: pendingTime + Int64(kept.lowerBound * segmentation.samplesPerFrame), width: width,
+                                  values: Array(rows[(kept.lowerBound * width)..<(kept.upperBound * width)])))
+        } else {
+            if frameSum.isEmpty { frameSum = [Float](repeating: 0, count: width) }
+            for frame in kept {
+                for column in 0..<width { frameSum[column] += rows[frame * width + column] }
+            }
+            frameCount += kept.count
+        }
+    }
+
+    /// Live windows: one encoder pass per window, pooled to one row or kept as frames.
+    private func emitWindow(_ samples: [Float], at time: Int64, output: Output) throws {
+        guard let (rows, width) = try combinedRows(samples) else { return }
+        let frames = rows.count / width
+        if pooling == "frames" {
+            try output.emit(Block(time: time, width: width, values: rows))
+        } else {
+            let mean = (0..<width).map { column in (0..<frames).reduce(Float(0)) { $0 + rows[$1 * width + column] } / Float(frames) }
+            try output.emit(Block(time: time, width: width, values: mean))
+        }
+    }
+
+    /// The encoder's frames for `samples`, the selected layers combined into one row each:
+    /// (rows, row width), or nil if the audio is too short for a frame.
+    private func combinedRows(_ samples: [Float]) throws -> ([Float], Int)? {
+        guard let encoder, encoder.config.frames(forSamples: samples.count) > 0 else { return nil }
         let encoded = try encoder.encode(samples, layers: depth)
         let chosen = selected.map { $0 < 0 ? encoded.lastHiddenState : encoded.hiddenStates[$0] }
         let frames = chosen[0].rows, width = chosen[0].columns
@@ -134,13 +209,7 @@ public final class Wav2Vec2Stage: Stage {
                 rows += mixed
             }
         }
-        let rowWidth = rows.count / frames
-        if pooling == "frames" {
-            try output.emit(Block(time: time, width: rowWidth, values: rows))
-        } else {
-            let mean = (0..<rowWidth).map { column in (0..<frames).reduce(Float(0)) { $0 + rows[$1 * rowWidth + column] } / Float(frames) }
-            try output.emit(Block(time: time, width: rowWidth, values: mean))
-        }
+        return (rows, rows.count / frames)
     }
 
     /// The hidden-state indices `text` names, among 0...available; −1 stands for the encoder's
@@ -185,5 +254,35 @@ final class ModelCache: @unchecked Sendable {
             encoders[key] = encoder
             return encoder
         }
+    }
+}
+
+/// How the whole-stream mode cuts a long stream: segments of `length` samples starting every
+/// `hop` = `length` − `overlap`, the length rounded down to whole frames, the overlap to whole
+/// pairs of frames (at least one pair, so that no frame falls between segments). Each segment keeps the frames from the
+/// middle of its overlap with the previous segment to the middle of its overlap with the next
+/// (the first from the start, the last to the end), so every frame comes from exactly one
+/// segment, with at least `overlap` / 2 of audio around it inside that segment.
+struct Segmentation: Equatable {
+    /// Samples per segment (0: the whole stream in one).
+    let length: Int
+    let overlap: Int
+    let samplesPerFrame: Int
+
+    init(length: Int, overlap: Int, samplesPerFrame: Int) {
+        self.samplesPerFrame = samplesPerFrame
+        self.length = length / samplesPerFrame * samplesPerFrame
+        self.overlap = max(1, overlap / (2 * samplesPerFrame)) * (2 * samplesPerFrame)
+    }
+
+    /// Samples from one segment's start to the next's.
+    var hop: Int { length - overlap }
+
+    /// The frames a segment of `frames` keeps, by index within it.
+    func keptFrames(of frames: Int, first: Bool, last: Bool) -> Range<Int> {
+        let halfOverlap = overlap / samplesPerFrame / 2
+        let start = first ? 0 : halfOverlap
+        let end = last ? frames : min(frames, hop / samplesPerFrame + halfOverlap)
+        return start..<max(start, end)
     }
 }

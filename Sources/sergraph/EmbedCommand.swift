@@ -1,19 +1,18 @@
 import ArgumentParser
-import ArrayFiles
-import AudioFiles
-import DSP
 import Foundation
 import Neural
 import SERGraph
-import StageKit
 
 struct Embed: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Write each file's wav2vec2/HuBERT hidden states as NumPy .npy files (frames × width).",
         discussion: """
-            MODEL_DIR is a Hugging Face folder (config.json, model.safetensors). Files are mixed to mono and \
-            resampled to 16 kHz. For every input, DIR/STEM.layer-I.npy holds hidden state I (0 is before the \
-            first transformer layer). Existing outputs are skipped unless --force.
+            MODEL_DIR is a Hugging Face folder (config.json, model.safetensors). Runs file-source (mixed to \
+            mono) → resample (16 kHz) → wav2vec2-encoder → one npy-sink per hidden state, as `process` does: \
+            resumable, with progress. DIR/STEM.layer-I.npy holds hidden state I (0 is before the first \
+            transformer layer). Long files are encoded in segments of --segment seconds overlapping by \
+            --overlap; each segment keeps the frames up to the middle of each overlap, so memory stays \
+            bounded whatever the length. Existing outputs are skipped unless --force.
             """)
 
     @Argument(help: "The model folder.")
@@ -31,70 +30,60 @@ struct Embed: ParsableCommand {
     @Option(help: "float32, or bfloat16 for the transformer's matrix products (faster, within about 1 %).")
     var precision: Precision = .float32
 
+    @Option(help: "Seconds of audio per encoder pass (0: a whole file at once, memory growing with its square).")
+    var segment = 20.0
+
+    @Option(help: "Seconds shared by neighbouring segments.")
+    var overlap = 4.0
+
     @Option(help: "BLAS threads (default: the number of cores).")
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Option(name: .shortAndLong, help: "Files processed at once (default 1: the encoder uses every core).")
+    var jobs = 1
 
     @Flag(help: "Write even when the outputs exist.")
     var force = false
 
     func run() throws {
-        let encoder: Wav2Vec2Encoder
-        let files: [BatchInput]
-        let selected: [Int]
-        do {
-            encoder = try Wav2Vec2Encoder(folder: model, precision: precision)
-            files = try collectInputs(inputs, extensions: audioFileExtensions) { printError("warning: \($0)") }
-            selected = try layers.map { text in
-                try text.split(separator: ",").map { part -> Int in
-                    guard let index = Int(part.trimmingCharacters(in: .whitespaces)), (0...encoder.config.layers).contains(index) else {
-                        throw ValidationError("--layers takes indices from 0 to \(encoder.config.layers), got '\(text)'")
-                    }
-                    return index
-                }
-            } ?? Array(0...encoder.config.layers)
-        } catch {
-            printError("error: \(error)")
-            throw ExitCode(2)
-        }
         BLAS.threads = threads
-        var failures = 0
-        for (number, file) in files.enumerated() {
-            let paths = selected.map { (output as NSString).appendingPathComponent("\(file.stem).layer-\($0).npy") }
-            if !force && paths.allSatisfy({ FileManager.default.fileExists(atPath: $0) }) {
-                printError("[\(number + 1)/\(files.count)] \(file.path): skipped, outputs exist")
-                continue
-            }
-            do {
-                let started = Date()
-                let samples = try Self.load16k(file.path)
-                let states = try encoder.encode(samples, layers: selected.max()).hiddenStates
-                let outputs = OutputFiles()
-                for (index, path) in zip(selected, paths) {
-                    let writer = try NpyWriter(path: outputs.temporaryPath(for: path), columns: states[index].columns)
-                    try writer.append(states[index].values)
-                    try writer.close()
-                }
-                try outputs.commit()
-                let seconds = Double(samples.count) / 16000
-                printError(String(format: "[%d/%d] %@: %d frames, %.1f s of audio in %.2f s", number + 1, files.count, file.path,
-                                  states[0].rows, seconds, Date().timeIntervalSince(started)))
-            } catch {
-                failures += 1
-                printError("error: \(file.path): \(error)")
-            }
-        }
-        if failures > 0 { throw ExitCode.failure }
+        let registry = makeRegistry()
+        try runBatch({ try GraphValidator(registry: registry).validate(try spec()) }, inputs: inputs, output: output, jobs: jobs, force: force)
     }
 
-    /// The file, mixed to mono and resampled to 16 kHz.
-    static func load16k(_ path: String) throws -> [Float] {
-        let reader = try AudioFileReader(path: path)
-        let mono = mixToMono(try reader.readAll(), channels: reader.channels)
-        guard reader.sampleRate != 16000 else { return mono }
-        let resampler = try Resampler(inputRate: reader.sampleRate, outputRate: 16000, channels: 1, quality: .veryHigh)
-        var out: [Float] = []
-        try resampler.process(mono, appendingTo: &out)
-        try resampler.flush(appendingTo: &out)
-        return out
+    /// file-source → resample → wav2vec2-encoder (the states asked for, side by side) → one
+    /// npy-sink per state, each writing its columns.
+    private func spec() throws -> GraphSpec {
+        let config: Wav2Vec2Config
+        do {
+            config = try Wav2Vec2Config(path: (model as NSString).appendingPathComponent("config.json"))
+        } catch {
+            throw ValidationError("error: \(error)")
+        }
+        let selected = try layers.map { text in
+            try text.split(separator: ",").map { part -> Int in
+                guard let index = Int(part.trimmingCharacters(in: .whitespaces)), (0...config.layers).contains(index) else {
+                    throw ValidationError("error: --layers takes indices from 0 to \(config.layers), got '\(text)'")
+                }
+                return index
+            }
+        }?.reduce(into: [Int]()) { unique, index in if !unique.contains(index) { unique.append(index) } } ?? Array(0...config.layers)
+        let depth = selected.max() ?? config.layers
+        var stages = [
+            generatedStage("source", "file-source", [("channel", "mix")], from: nil),
+            generatedStage("resample", "resample", [("rate", "16000"), ("quality", "very-high")], from: "source"),
+            generatedStage("encoder", "wav2vec2-encoder", [
+                ("model", model), ("window", "0"), ("pooling", "frames"), ("combine", "concat"),
+                ("output-layers", selected.map(String.init).joined(separator: ",")), ("layers", depth == 0 ? "1" : String(depth)),
+                ("precision", precision.rawValue), ("segment", segment.formatted), ("overlap", overlap.formatted),
+            ], from: "resample"),
+        ]
+        for (position, index) in selected.enumerated() {
+            stages.append(generatedStage("layer-\(index)", "npy-sink", [
+                ("path", "{stem}.layer-\(index).npy"), ("first-column", String(position * config.hiddenSize)),
+                ("columns", String(config.hiddenSize)),
+            ], from: "encoder"))
+        }
+        return GraphSpec(file: ChainParser.file, stages: stages)
     }
 }
