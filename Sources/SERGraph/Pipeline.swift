@@ -13,7 +13,10 @@ import StageKit
 /// the block. It runs from a stack of pending deliveries rather than by recursion, so a chain
 /// of thousands of stages needs no more call stack than a chain of two.
 /// At the end of the stream each stage's `finish` runs in topological order, so what a stage
-/// flushes still reaches the stages after it; then the outputs receive their final names.
+/// flushes still reaches the stages after it; then every stage is closed and the outputs
+/// receive their final names. The pipeline owns teardown: on every path (a failure in
+/// `prepare`, `process` or `finish`, a stop, or a pipeline released unrun) each stage is
+/// closed once and every output not committed is deleted.
 public final class Pipeline {
     /// The graph this pipeline runs.
     public let graph: ValidatedGraph
@@ -33,6 +36,8 @@ public final class Pipeline {
     private var emitted: [(port: Int, block: Block)] = []
     /// Deliveries still to make, the next one last.
     private var deliveries: [(block: Block, stage: Int, port: Int)] = []
+    /// Whether the stages have been closed and released (a pipeline runs once).
+    private var isClosed = false
     /// What the sources have produced so far (readable while the run goes on, from its thread).
     public private(set) var statistics = RunStatistics()
     /// Called with each block of events that reaches a sink (a stage without outputs), and the
@@ -69,9 +74,22 @@ public final class Pipeline {
         }
     }
 
-    /// Agrees every stream's format, in topological order, before any block flows.
+    deinit { close() }
+
+    /// Agrees every stream's format, in topological order, before any block flows. On failure
+    /// the pipeline is closed.
     /// - Throws: `GraphError` naming the stage (and port) that cannot take its inputs.
     public func prepare() throws {
+        do {
+            try agreeFormats()
+        } catch {
+            close()
+            throw error
+        }
+    }
+
+    private func agreeFormats() throws {
+        try requireOpen()
         formats = []
         for (index, node) in graph.stages.enumerated() {
             let inputs = node.inputs.map { formats[$0.stage][$0.port] }
@@ -92,33 +110,56 @@ public final class Pipeline {
     }
 
     /// Runs until every source has ended or `shouldStop` says so (asked before each round of
-    /// blocks), then finishes every stage and commits the outputs. On failure, or when
-    /// `shouldStop` throws (the run is abandoned), the outputs are discarded.
+    /// blocks), then finishes every stage, closes them and commits the outputs. On failure, or
+    /// when `shouldStop` throws (the run is abandoned), the stages are closed all the same and
+    /// the outputs discarded; either way the pipeline is closed when `run` returns.
     /// - Returns: how much the sources produced.
     /// - Throws: `RunError` naming the stage that failed, or what `shouldStop` threw.
     @discardableResult
     public func run(shouldStop: () throws -> Bool = { false }) throws -> RunStatistics {
-        if formats.isEmpty { try prepare() }
-        do {
-            var active = try graph.stages.indices.filter { graph.stages[$0].factory.isSource }.map { index in
-                guard let source = processors[index] as? any SourceProcessor else {
-                    throw RunError(stage: graph.stages[index].name, message: "has no inputs but does not produce a stream")
-                }
-                return (index, source)
+        defer { close() }
+        try requireOpen()
+        if formats.isEmpty { try agreeFormats() }
+        var active = try graph.stages.indices.filter { isSource[$0] }.map { index in
+            guard let source = processors[index] as? any SourceProcessor else {
+                throw RunError(stage: graph.stages[index].name, message: "has no inputs but does not produce a stream")
             }
-            while try !active.isEmpty && !shouldStop() {
-                active = try active.filter { index, source in
-                    try calling(index) { try source.produce(output: emitters[index]) }
-                }
+            return (index, source)
+        }
+        while try !active.isEmpty && !shouldStop() {
+            active = try active.filter { index, source in
+                try calling(index) { try source.produce(output: emitters[index]) }
             }
-            for index in processors.indices {
-                try calling(index) { try processors[index].finish(output: emitters[index]) }
-            }
-            try outputs.commit()
-            return statistics
-        } catch {
-            outputs.discard()
-            throw error
+        }
+        for index in processors.indices {
+            try calling(index) { try processors[index].finish(output: emitters[index]) }
+        }
+        closeStages()
+        try outputs.commit()
+        return statistics
+    }
+
+    /// Closes every stage (each once) and releases them, and deletes the temporary files of
+    /// outputs not committed. `run` and a failing `prepare` call it, and so does releasing the
+    /// pipeline; after it the pipeline cannot run.
+    public func close() {
+        closeStages()
+        outputs.discard()
+    }
+
+    private func closeStages() {
+        guard !isClosed else { return }
+        isClosed = true
+        for processor in processors { processor.close() }
+        processors = []
+        emitted = []
+        deliveries = []
+    }
+
+    private func requireOpen() throws {
+        guard !isClosed else {
+            throw GraphError([Diagnostic("this pipeline has been closed; make a new one to run the graph again",
+                                         at: SourceLocation(file: graph.file))])
         }
     }
 

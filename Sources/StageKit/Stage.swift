@@ -3,11 +3,13 @@
 ///
 /// Lifecycle:
 /// ```
-/// prepare(inputs:)  ─▶  process(_:port:output:) …  ─▶  finish(output:)
-///  formats agreed        one call per block             end of stream
+/// prepare(inputs:)  ─▶  process(_:port:output:) …  ─▶  finish(output:)  ─▶  close()
+///  formats agreed        one call per block             end of stream        always, last
 /// ```
-/// A processor only writes what it changes: `prepare` passes formats through and `finish`
-/// does nothing unless it says otherwise.
+/// `close` runs on every path: after `finish`, and also when this or another stage failed in
+/// `prepare`, `process` or `finish`, or the run stopped. A processor only writes what it
+/// changes: `prepare` passes formats through, `finish` and `close` do nothing unless it says
+/// otherwise.
 public protocol Processor: AnyObject {
     /// Agrees formats before any block flows.
     /// - Parameter inputs: the format arriving on each input port, in port order.
@@ -23,6 +25,11 @@ public protocol Processor: AnyObject {
 
     /// Changes parameter `name` to `value` (as written in a graph file) while blocks flow.
     func control(_ name: String, value: String) throws
+
+    /// Lets go of what the stage holds (open files, devices, large buffers), whether or not the
+    /// run completed; called once, last. Completing an output belongs in `finish`; its file
+    /// is committed or discarded by the engine.
+    func close()
 }
 
 extension Processor {
@@ -31,6 +38,9 @@ extension Processor {
 
     /// Nothing is held back.
     public func finish(output: Output) throws {}
+
+    /// Nothing is held.
+    public func close() {}
 
     /// Parameters are fixed once the stage is made.
     public func control(_ name: String, value: String) throws {

@@ -172,6 +172,10 @@ private let exportedControl: @convention(c) (UnsafeMutableRawPointer?, UnsafePoi
     }
 }
 
+/// The host destroys an instance when its pipeline is torn down, on every path: the stage is
+/// closed, then released.
 private let exportedDestroy: @convention(c) (UnsafeMutableRawPointer?) -> Void = { pointer in
-    Unmanaged<ExportedInstance>.fromOpaque(pointer!).release()
+    guard let pointer else { return }
+    ExportedInstance.from(pointer).processor.close()
+    Unmanaged<ExportedInstance>.fromOpaque(pointer).release()
 }

@@ -38,5 +38,11 @@ public final class AudioFileSink: Stage {
 
     public func finish(output: Output) throws {
         try writer?.close()
+        writer = nil
+    }
+
+    /// Lets go of the file (closed when released) if `finish` did not run.
+    public func close() {
+        writer = nil
     }
 }

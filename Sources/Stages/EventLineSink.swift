@@ -62,6 +62,10 @@ public final class EventLineSink<Format: EventLineFormat>: Stage {
         try self.output?.close()
     }
 
+    public func close() {
+        output = nil
+    }
+
     private func write(_ lines: [String]) throws {
         for line in lines { try output?.write(line: line) }
     }

@@ -76,6 +76,12 @@ public final class FileSource: SourceStage {
         return true
     }
 
+    /// Closes the file if the stream did not reach its end.
+    public func close() {
+        reader?.close()
+        reader = nil
+    }
+
     /// The average of every channel, as one channel.
     static func mixDown(_ block: Block) -> Block {
         Block(time: block.time, width: 1, values: mixToMono(block.values, channels: block.width))

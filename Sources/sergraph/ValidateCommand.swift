@@ -62,7 +62,7 @@ struct Validate: ParsableCommand {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("sergraph-validate-\(getpid())").path
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         let pipeline = try Pipeline(graph: graph, bindings: RunBindings(overrides: overrides, outputDirectory: scratch))
-        defer { pipeline.outputs.discard() }
+        defer { pipeline.close() }
         try pipeline.prepare()
         return (pipeline.formats, nil)
     }
