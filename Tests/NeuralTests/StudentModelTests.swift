@@ -82,3 +82,96 @@ import TestSupport
         }
     }
 }
+
+/// The network on shapes the PyTorch fixture does not have (kernel 5, pool 3, an odd number of
+/// mels), against a direct convolution written out here.
+@Suite struct StudentNetworkShapeTests {
+    @Test func matchesADirectComputationWithKernel5AndPool3() throws {
+        let (frames, mels, channels, kernel, pool, labels) = (13, 11, [3, 4], 5, 3, 3)
+        var random = SystemRandomNumberGenerator()
+        func values(_ count: Int, _ range: ClosedRange<Float> = -0.5...0.5) -> [Float] { (0..<count).map { _ in Float.random(in: range, using: &random) } }
+        var tensors: [String: Tensor] = [:]
+        var inputs = 1
+        for (index, outputs) in channels.enumerated() {
+            tensors["blocks.\(index).conv.weight"] = Tensor(shape: [outputs, inputs, kernel, kernel], values: values(outputs * inputs * kernel * kernel))
+            tensors["blocks.\(index).bn.weight"] = Tensor(shape: [outputs], values: values(outputs, 0.5...1.5))
+            tensors["blocks.\(index).bn.bias"] = Tensor(shape: [outputs], values: values(outputs))
+            tensors["blocks.\(index).bn.running_mean"] = Tensor(shape: [outputs], values: values(outputs))
+            tensors["blocks.\(index).bn.running_var"] = Tensor(shape: [outputs], values: values(outputs, 0.2...2))
+            inputs = outputs
+        }
+        tensors["embedding.weight"] = Tensor(shape: [256, inputs], values: values(256 * inputs))
+        tensors["embedding.bias"] = Tensor(shape: [256], values: values(256))
+        tensors["classifier.weight"] = Tensor(shape: [labels, 256], values: values(labels * 256))
+        tensors["classifier.bias"] = Tensor(shape: [labels], values: values(labels))
+        let mean = values(mels, -2...2), std = values(mels, 0.5...2)
+        let folder = try TemporaryFolder("student-shapes")
+        try SafeTensorsWriter.write(tensors, to: folder.file("model.safetensors"))
+        let description: [String: Any] = [
+            "format": "sergraph-student", "format_version": 1, "labels": ["a", "b", "c"],
+            "architecture": ["name": "cnn", "channels": channels, "kernel": kernel, "pool": pool, "embedding_dim": 256, "bn_eps": 1e-5],
+            "features": ["kind": "logmel", "mels": mels], "window": ["frames": frames, "hop_frames": 4],
+            "normalization": ["center": "window", "mean": mean, "std": std],
+        ]
+        try JSONSerialization.data(withJSONObject: description).write(to: URL(fileURLWithPath: folder.file("model.json")))
+        let model = try StudentModel(folder: folder.path)
+        let windows = (0..<5).map { _ in values(frames * mels, -60...10) }
+        let network = StudentNetwork(model: model, capacity: 2)
+        var posteriors = [Float](repeating: 0, count: 5 * labels)
+        windows.flatMap { $0 }.withUnsafeBufferPointer { network.run($0.baseAddress!, count: 5, posteriors: &posteriors) }
+
+        for (number, window) in windows.enumerated() {
+            // Normalised input, then each block: convolution, batch norm, ReLU, average pooling.
+            let center = window.reduce(0, +) / Float(window.count)
+            var maps: [[[Float]]] = [(0..<frames).map { t in (0..<mels).map { m in (window[t * mels + m] - center - mean[m]) / std[m] } }]
+            var inputs = 1
+            for (index, outputs) in channels.enumerated() {
+                let weight = tensors["blocks.\(index).conv.weight"]!.values
+                let (gamma, beta) = (tensors["blocks.\(index).bn.weight"]!.values, tensors["blocks.\(index).bn.bias"]!.values)
+                let (mu, variance) = (tensors["blocks.\(index).bn.running_mean"]!.values, tensors["blocks.\(index).bn.running_var"]!.values)
+                let (height, width) = (maps[0].count, maps[0][0].count)
+                var next: [[[Float]]] = []
+                for o in 0..<outputs {
+                    var plane = Array(repeating: Array(repeating: Float(0), count: width), count: height)
+                    for t in 0..<height {
+                        for m in 0..<width {
+                            var sum: Float = 0
+                            for i in 0..<inputs {
+                                for dy in 0..<kernel {
+                                    for dx in 0..<kernel {
+                                        let (y, x) = (t + dy - kernel / 2, m + dx - kernel / 2)
+                                        guard y >= 0, y < height, x >= 0, x < width else { continue }
+                                        sum += weight[((o * inputs + i) * kernel + dy) * kernel + dx] * maps[i][y][x]
+                                    }
+                                }
+                            }
+                            plane[t][m] = max(0, gamma[o] * (sum - mu[o]) / (variance[o] + 1e-5).squareRoot() + beta[o])
+                        }
+                    }
+                    next.append((0..<(height / pool)).map { t in
+                        (0..<(width / pool)).map { m in
+                            var total: Float = 0
+                            for dy in 0..<pool { for dx in 0..<pool { total += plane[t * pool + dy][m * pool + dx] } }
+                            return total / Float(pool * pool)
+                        }
+                    })
+                }
+                maps = next
+                inputs = outputs
+            }
+            let summary = maps.map { plane -> Float in
+                let overMels = plane.map { $0.reduce(0, +) / Float($0.count) }
+                return overMels.max()! + overMels.reduce(0, +) / Float(overMels.count)
+            }
+            let embeddingWeight = tensors["embedding.weight"]!.values, embeddingBias = tensors["embedding.bias"]!.values
+            let hidden = (0..<256).map { j in max(0, (0..<inputs).reduce(embeddingBias[j]) { $0 + embeddingWeight[j * inputs + $1] * summary[$1] }) }
+            let classifierWeight = tensors["classifier.weight"]!.values, classifierBias = tensors["classifier.bias"]!.values
+            let logits = (0..<labels).map { k in (0..<256).reduce(classifierBias[k]) { $0 + classifierWeight[k * 256 + $1] * hidden[$1] } }
+            let exps = logits.map { exp($0 - logits.max()!) }
+            let expected = exps.map { $0 / exps.reduce(0, +) }
+            for k in 0..<labels {
+                #expect(abs(posteriors[number * labels + k] - expected[k]) < 1e-4, "window \(number) label \(k)")
+            }
+        }
+    }
+}

@@ -33,24 +33,41 @@ enum StudentConvolution {
         }
     }
 
-    /// Adds each channel's bias, applies ReLU, and averages `pool`×`pool` cells (flooring the sizes).
-    static func biasReLUPool(_ values: UnsafePointer<Float>, bias: [Float], batch: Int, time: Int, mel: Int, pool: Int,
+    /// Adds each channel's bias and applies ReLU (in place), then averages `pool`×`pool` cells
+    /// (flooring the sizes) into `out`. Written as plain loops over unsafe pointers with
+    /// wrapping index arithmetic so that the compiler vectorises them.
+    static func biasReLUPool(_ values: UnsafeMutablePointer<Float>, bias: [Float], batch: Int, time: Int, mel: Int, pool: Int,
                              into out: UnsafeMutablePointer<Float>) {
         let pooledTime = time / pool, pooledMel = mel / pool
-        let scale = 1 / Float(pool * pool)
+        let scale = 1 / Float(pool &* pool)
+        let area = time &* mel
         for channel in bias.indices {
             let offset = bias[channel]
             for window in 0..<batch {
-                let plane = values + (channel * batch + window) * time * mel
-                let target = out + (channel * batch + window) * pooledTime * pooledMel
+                let plane = values + (channel &* batch &+ window) &* area
+                for index in 0..<area {
+                    let value = plane[index] + offset
+                    plane[index] = value > 0 ? value : 0
+                }
+                let target = out + (channel &* batch &+ window) &* pooledTime &* pooledMel
                 for t in 0..<pooledTime {
-                    for m in 0..<pooledMel {
-                        var total: Float = 0
-                        for dy in 0..<pool {
-                            let line = plane + (t * pool + dy) * mel + m * pool
-                            for dx in 0..<pool { total += max(0, line[dx] + offset) }
+                    let row = target + t &* pooledMel
+                    let first = plane + t &* pool &* mel
+                    if pool == 2 {
+                        let second = first + mel
+                        for m in 0..<pooledMel {
+                            let column = m &* 2
+                            row[m] = (first[column] + first[column &+ 1] + second[column] + second[column &+ 1]) * scale
                         }
-                        target[t * pooledMel + m] = total * scale
+                    } else {
+                        for m in 0..<pooledMel {
+                            var total: Float = 0
+                            for dy in 0..<pool {
+                                let line = first + (dy &* mel &+ m &* pool)
+                                for dx in 0..<pool { total += line[dx] }
+                            }
+                            row[m] = total * scale
+                        }
                     }
                 }
             }
