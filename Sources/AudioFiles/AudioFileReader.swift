@@ -10,11 +10,14 @@ public final class AudioFileReader {
     public let sampleRate: Double
     /// Interleaved channels per frame.
     public let channels: Int
-    /// Frames in the file, as its header declares.
+    /// Frames in the file, as its header declares (`Int64.max` when the header does not say).
     public let frameCount: Int64
     private var handle: OpaquePointer?
+    private var framesRead: Int64 = 0
 
     /// Opens `path` for reading. Only regular files are opened: a FIFO or device could block.
+    /// A truncated file, whose header declares more audio than it holds, is refused here when
+    /// the header says how much (WAV, AIFF), else by `read` on reaching the end early.
     /// - Throws: `AudioFileError` naming the file and libsndfile's reason.
     public init(path: String) throws {
         var status = stat()
@@ -33,6 +36,10 @@ public final class AudioFileReader {
         self.handle = handle
         self.sampleRate = Double(info.samplerate)
         self.channels = Int(info.channels)
+        if let declared = declaredFrames(of: handle, info), declared > info.frames {
+            frameCount = declared
+            throw truncated(holding: info.frames, remedy: "re-export it, or rewrite its header to what it holds (`sox --ignore-length IN OUT`)")
+        }
         self.frameCount = Int64(info.frames)
     }
 
@@ -40,7 +47,8 @@ public final class AudioFileReader {
 
     /// Reads up to `frames` frames into `buffer` (room for `frames × channels` samples).
     /// - Returns: the frames read; 0 at the end of the file.
-    /// - Throws: `AudioFileError` if libsndfile reports a decoding error.
+    /// - Throws: `AudioFileError` if libsndfile reports a decoding error, or if the file ends
+    ///   before the frames its header declares (or, when it declares none, before any frame).
     public func read(into buffer: UnsafeMutablePointer<Float>, frames: Int) throws -> Int {
         guard let handle else { return 0 }
         let read = Int(sf_readf_float(handle, buffer, sf_count_t(frames)))
@@ -48,7 +56,24 @@ public final class AudioFileReader {
         if status != 0 {
             throw AudioFileError(path: path, reason: String(cString: sf_error_number(status)))
         }
+        framesRead += Int64(read)
+        if read == 0 && frames > 0 {
+            if frameCount == Int64.max && framesRead == 0 {
+                throw AudioFileError(path: path, reason: "no audio could be decoded, and the header does not say how long it is: "
+                                     + "the file may be truncated or damaged; re-export it")
+            }
+            if frameCount != Int64.max && framesRead < frameCount { throw truncated(holding: framesRead, remedy: "re-export it") }
+        }
         return read
+    }
+
+    /// The error for a file that holds `frames` of the frames its header declares.
+    private func truncated(holding frames: Int64, remedy: String) -> AudioFileError {
+        func length(_ frames: Int64) -> String {
+            "\(String(format: "%.3f", Double(frames) / sampleRate)) s (\(frames) frames)"
+        }
+        return AudioFileError(path: path, reason: "truncated: its header declares \(length(frameCount)) but the file holds "
+                              + "\(length(frames)), \(length(frameCount - frames)) short; \(remedy)")
     }
 
     /// Reads up to `frames` frames as a new interleaved array; empty at the end of the file.

@@ -18,7 +18,7 @@ final class TextOutput {
         } else {
             let temporary = try outputs.temporaryPath(for: path)
             guard let opened = fopen(temporary, "w") else {
-                throw StageError.file(path: path, message: String(cString: strerror(errno)))
+                throw StageError.file(path: path, doing: "create", errno: errno)
             }
             file = opened
             isStandardOutput = false
@@ -29,25 +29,28 @@ final class TextOutput {
         if let file, !isStandardOutput { fclose(file) }
     }
 
-    /// Writes `line` and a newline.
+    /// Writes `line` and a newline (and flushes it, to standard output).
+    /// - Throws: `StageError.file` naming the file, or standard output, when it cannot be written
+    ///   (a full disk, a full or closed standard output).
     func write(line: String) throws {
         guard let file else { throw StageError.file(path: path, message: "written after it was closed") }
-        guard fputs(line + "\n", file) >= 0 else {
-            throw StageError.file(path: path, message: String(cString: strerror(errno)))
-        }
-        if isStandardOutput { fflush(file) }
+        guard fputs(line + "\n", file) >= 0, !isStandardOutput || fflush(file) == 0 else { throw failure() }
     }
 
     /// Flushes and closes the file (standard output stays open); a second call does nothing.
     func close() throws {
         guard let file else { return }
         if isStandardOutput {
-            fflush(file)
+            guard fflush(file) == 0 else { throw failure() }
             return
         }
         self.file = nil
-        if fclose(file) != 0 {
-            throw StageError.file(path: path, message: String(cString: strerror(errno)))
-        }
+        guard fclose(file) == 0 else { throw failure() }
+    }
+
+    private func failure() -> StageError {
+        guard isStandardOutput else { return .file(path: path, doing: "write", errno: errno) }
+        return .file(path: "standard output", message: "cannot write: \(String(cString: strerror(errno))); "
+                     + "what it leads to is full or closed, so give the sink a file path instead of -")
     }
 }

@@ -195,6 +195,37 @@ import TestSupport
         #expect(try outputs() == [])
     }
 
+    /// A WAV whose header declares 1 s but which holds no samples fails, named, with the shortfall.
+    @Test func truncatedInputFails() throws {
+        try makeInput("a.wav")
+        let header = try makeInput("b.wav")
+        let size = try #require(FileManager.default.attributesOfItem(atPath: header)[.size] as? NSNumber).intValue
+        try #require(truncate(header, off_t(size - 48000 * 4)) == 0)  // float samples: 4 bytes each
+        let result = try runCommand(sergraphExecutable, ["process", graph, folder.file("in"), "-o", folder.file("out")])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("error: \(header): stage 'file-source': \(header): truncated: its header declares 1.000 s "
+                                       + "(48000 frames) but the file holds 0.000 s (0 frames)"), "\(result.stderr)")
+        #expect(result.stderr.contains("processed 1, skipped 0, failed 1 of 2 files"))
+        #expect(try outputs() == ["a.levels.csv", "a.levels.jsonl"])
+    }
+
+    /// A sink writing to a full standard output fails its file, saying so, rather than reporting it done.
+    @Test func fullStandardOutputFails() throws {
+        let input = try makeInput("a.wav")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: sergraphExecutable)
+        process.arguments = ["process", "file-source ! level ! jsonl-sink path=-", input, "-o", folder.file("out")]
+        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: "/dev/full"))
+        let errors = Pipe()
+        process.standardError = errors
+        try process.run()
+        let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 1)
+        #expect(stderr.contains("error: \(input): stage 'jsonl-sink': standard output: cannot write: No space left on device"), "\(stderr)")
+        #expect(stderr.contains("processed 0, skipped 0, failed 1 of 1 files"))
+    }
+
     @Test func outputsWithoutStemAreRefusedForSeveralInputs() throws {
         try makeInput("a.wav")
         try makeInput("b.wav")
