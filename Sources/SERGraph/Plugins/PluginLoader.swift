@@ -70,9 +70,9 @@ public enum PluginLoader {
         let plugin = descriptor.load(as: sg_plugin_descriptor.self)
         do {
             let stages = try abiList(plugin.stages, plugin.stage_count, "the plugin", list: "stages", count: "stage_count")
-            guard !stages.isEmpty else { throw StageError.failed("the plugin declares no stages") }
+            guard let first = stages.baseAddress, !stages.isEmpty else { throw StageError.failed("the plugin declares no stages") }
             let factories = try stages.indices.map { index -> StageFactory in
-                let stage = stages.baseAddress! + index
+                let stage = first + index
                 let info = try StageInfo(abi: stage.pointee, index: index)
                 try checkFunctions(stage.pointee, info: info)
                 let descriptor = UncheckedDescriptor(pointer: stage)
