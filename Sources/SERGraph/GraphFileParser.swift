@@ -18,19 +18,45 @@ import Yams
 /// ```
 public enum GraphFileParser {
     /// Reads the graph file at `path`.
-    /// - Throws: `GraphError` with every problem found.
+    /// - Throws: `GraphError` when the file cannot be read, is not UTF-8 (naming the line,
+    ///   column and byte offset of the first invalid byte) or has no usable structure.
     public static func parse(file path: String) throws -> GraphSpec {
-        let text: String
+        let bytes: Data
         do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
+            bytes = try Data(contentsOf: URL(fileURLWithPath: path))
         } catch {
             throw GraphError([Diagnostic("cannot read the graph file: \((error as NSError).localizedDescription)",
                                          at: SourceLocation(file: path))])
         }
-        return try parse(yaml: text, file: path)
+        if let offset = firstInvalidUTF8Byte(in: bytes) {
+            let before = bytes.prefix(offset)
+            let line = before.filter { $0 == 0x0A }.count + 1
+            let column = offset - (before.lastIndex(of: 0x0A).map { $0 + 1 } ?? 0) + 1
+            let byte = String(bytes[offset], radix: 16, uppercase: true)
+            throw GraphError([Diagnostic("not UTF-8: byte 0x\(byte.count == 1 ? "0" + byte : byte) at byte offset \(offset) "
+                                         + "does not begin a UTF-8 character; save the graph file as UTF-8",
+                                         at: SourceLocation(file: path, line: line, column: column))])
+        }
+        return try parse(yaml: String(decoding: bytes, as: UTF8.self), file: path)
     }
 
-    /// Reads graph YAML; `file` names it in diagnostics.
+    /// The offset of the first byte of `bytes` that is not part of a valid UTF-8 sequence.
+    static func firstInvalidUTF8Byte(in bytes: Data) -> Int? {
+        var parser = Unicode.UTF8.ForwardParser()
+        var iterator = bytes.makeIterator()
+        var offset = 0
+        while true {
+            switch parser.parseScalar(from: &iterator) {
+            case .valid(let encoded): offset += encoded.count
+            case .emptyInput: return nil
+            case .error: return offset
+            }
+        }
+    }
+
+    /// Reads graph YAML; `file` names it in diagnostics. Problems inside stages are kept in the
+    /// spec's `problems` and reading goes on, so that validation reports them with the rest.
+    /// - Throws: `GraphError` when the YAML is malformed or holds no stages to check.
     public static func parse(yaml: String, file: String) throws -> GraphSpec {
         var reader = Reader(file: file)
         let root: Node?
@@ -57,7 +83,8 @@ public enum GraphFileParser {
         if spec.stages.isEmpty && reader.diagnostics.isEmpty {
             reader.report("the graph has no stages", at: root)
         }
-        guard reader.diagnostics.isEmpty else { throw GraphError(reader.diagnostics) }
+        guard !spec.stages.isEmpty else { throw GraphError(reader.diagnostics) }
+        spec.problems = reader.diagnostics
         return spec
     }
 
@@ -137,7 +164,9 @@ public enum GraphFileParser {
                 case .scalar where value.null != nil: body = [:]
                 default:
                     report("parameters of '\(key.string ?? "?")' are a mapping, e.g. {rate: 16000}", at: value)
-                    return nil
+                    var unreadable = stage(name: "", type: key.string ?? "", typeNode: key, body: [:], at: node)
+                    unreadable?.hasUnreadableParameters = true
+                    return unreadable
                 }
                 return stage(name: "", type: key.string ?? "", typeNode: key, body: body, at: node)
             case .mapping(let mapping):
@@ -188,7 +217,9 @@ public enum GraphFileParser {
                 case "from": stage.inputs = inputs(value, stage: name.isEmpty ? type : name)
                 default:
                     guard case .scalar(let scalar) = value else {
-                        report("parameter '\(keyText)' takes a single value", at: value, stage: name.isEmpty ? type : name)
+                        let written = value.sequence != nil ? "a list" : "a mapping"
+                        report("parameter '\(keyText)' takes a single value, not \(written)", at: value, stage: name.isEmpty ? type : name)
+                        stage.hasUnreadableParameters = true
                         continue
                     }
                     stage.parameters.append(WrittenParameter(name: keyText, text: scalar.string,

@@ -8,12 +8,17 @@ public struct GraphSpec: Sendable {
     public var stages: [StageSpec]
     /// Plugin libraries or folders of them the graph needs, as written (relative to the file).
     public var plugins: [WrittenPlugin]
+    /// Problems the reader found but read past (a list where one value belongs, say); the
+    /// validator reports them with its own, so one pass shows every problem.
+    public var problems: [Diagnostic]
 
-    public init(file: String, description: String? = nil, stages: [StageSpec] = [], plugins: [WrittenPlugin] = []) {
+    public init(file: String, description: String? = nil, stages: [StageSpec] = [], plugins: [WrittenPlugin] = [],
+                problems: [Diagnostic] = []) {
         self.file = file
         self.description = description
         self.stages = stages
         self.plugins = plugins
+        self.problems = problems
     }
 }
 
@@ -27,6 +32,9 @@ public struct StageSpec: Sendable {
     public var location: SourceLocation
     /// Where its type is written.
     public var typeLocation: SourceLocation
+    /// Whether some parameters were written in a form the reader could not take (reported
+    /// already), so that none is reported missing as well.
+    public var hasUnreadableParameters = false
 
     public init(name: String, type: String, parameters: [WrittenParameter] = [], inputs: [WrittenInput] = [],
                 location: SourceLocation, typeLocation: SourceLocation? = nil) {

@@ -14,7 +14,7 @@ public struct GraphValidator: Sendable {
     /// Checks `spec`.
     /// - Throws: `GraphError` holding every problem found.
     public func validate(_ spec: GraphSpec) throws -> ValidatedGraph {
-        var problems: [Diagnostic] = []
+        var problems = spec.problems
         let names = uniqueNames(spec, problems: &problems)
         var nodes: [ValidatedGraph.Node?] = spec.stages.map { stage in
             resolveStage(stage, graphFile: spec.file, problems: &problems)
@@ -78,7 +78,7 @@ public struct GraphValidator: Sendable {
                 problems.append(Diagnostic("parameter '\(spec.name)' \(error)", at: written.location, stage: stage.name))
             }
         }
-        for spec in info.parameters where spec.isRequired && values[spec.name] == nil
+        for spec in info.parameters where spec.isRequired && values[spec.name] == nil && !stage.hasUnreadableParameters
             && !stage.parameters.contains(where: { $0.name == spec.name }) {
             problems.append(Diagnostic("parameter '\(spec.name)' is required (\(spec.doc))", at: stage.location, stage: stage.name))
         }
@@ -218,11 +218,36 @@ public struct GraphValidator: Sendable {
             }
         }
         if order.count < nodes.count {
-            let cycle = nodes.indices.filter { !order.contains($0) }
-            let names = cycle.map { spec.stages[$0].name }
-            problems.append(Diagnostic("the graph has a cycle through \(names.joined(separator: " → ")); data must flow one way",
-                                       at: spec.stages[cycle[0]].location, stage: names[0]))
+            reportCycles(spec, nodes: nodes, unordered: Set(nodes.indices).subtracting(order), problems: &problems)
         }
         return order
+    }
+
+    /// Reports each stage that takes its own output, and each other cycle once, as the stages
+    /// on it in the order data would flow (stages merely downstream of a cycle are left out).
+    private func reportCycles(_ spec: GraphSpec, nodes: [ValidatedGraph.Node?], unordered: Set<Int>,
+                              problems: inout [Diagnostic]) {
+        for index in unordered.sorted() where nodes[index]?.inputs.contains(where: { $0.stage == index }) == true {
+            problems.append(Diagnostic("takes its own output (from: \(spec.stages[index].name)); data must flow one way",
+                                       at: spec.stages[index].location, stage: spec.stages[index].name))
+        }
+        var explained = Set<Int>()
+        for start in unordered.sorted() where !explained.contains(start) {
+            // Walk upstream through inputs that are themselves stuck, until a stage comes round again.
+            var path = [start]
+            while let feeder = nodes[path.last!]?.inputs.first(where: { unordered.contains($0.stage) && $0.stage != path.last! })?.stage,
+                  !explained.contains(feeder) {
+                if let repeated = path.firstIndex(of: feeder) {
+                    let cycle = Array(path[repeated...].reversed())
+                    let first = cycle.indices.min { cycle[$0] < cycle[$1] }!
+                    let names = (cycle[first...] + cycle[..<first]).map { spec.stages[$0].name }
+                    problems.append(Diagnostic("the graph has a cycle through \(names.joined(separator: " → ")); data must flow one way",
+                                               at: spec.stages[cycle[first]].location, stage: names[0]))
+                    break
+                }
+                path.append(feeder)
+            }
+            explained.formUnion(path)
+        }
     }
 }

@@ -142,16 +142,18 @@ func problems(_ yaml: String) -> [Diagnostic] {
         #expect(found.first?.message.contains("resample") == true)
     }
 
-    @Test func cycleIsReported() {
-        let found = problems("""
-            stages:
-              a: {type: gain, from: c}
-              b: {type: gain, from: a}
-              c: {type: gain, from: b}
-            """)
-        #expect(found.count == 1)
-        #expect(found.first?.message.contains("cycle through a → b → c") == true)
-        #expect(found.first?.location.line == 2)
+    /// A cycle is reported once, through its own stages only (not the stages downstream of
+    /// it), in the order data flows, at the first of them in the file.
+    @Test(arguments: [
+        ("stages:\n  a: {type: gain, from: c}\n  b: {type: gain, from: a}\n  c: {type: gain, from: b}\n", "a → b → c", 2),
+        ("stages:\n  meter: {type: level, from: b}\n  a: {type: gain, from: b}\n  b: {type: gain, from: a}\n"
+            + "  out: {type: jsonl-sink, from: meter}\n", "a → b", 3),
+    ])
+    func cycleIsReported(yaml: String, through: String, line: Int) {
+        let found = problems(yaml)
+        #expect(found.count == 1, "\(found)")
+        #expect(found.first?.message.hasPrefix("the graph has a cycle through \(through); ") == true, "\(found)")
+        #expect(found.first?.location.line == line)
     }
 
     @Test func duplicateStageNames() {
