@@ -113,6 +113,11 @@ import TestSupport
             #expect(warnings.contains { $0 == "warning: plugin left out: \(plugins)/libbroken\(index).so: \(broken.message)" })
         }
         #expect(result.stdout.contains("flip ") && result.stdout.contains("[plugin: \(good)]"))
+        // Every command makes the same registry: a graph that does not use the broken ones runs.
+        let validated = try runCommandWithEnvironment(["SERGRAPH_PLUGIN_PATH": plugins], sergraphExecutable,
+                                                      ["validate", "tone ! flip ! level ! jsonl-sink"])
+        #expect(validated.status == 0, "\(validated.stderr)")
+        #expect(validated.stderr.split(separator: "\n").filter { $0.hasPrefix("warning: plugin left out: ") }.count == warnings.count)
     }
 
     /// A block a plugin emits that breaks the header's rules fails the stage with a message;
