@@ -10,12 +10,33 @@ import TestSupport
 
 /// Live graphs against a real jackd (dummy driver), in this process so that the real-time
 /// callback runs under the allocation counter.
+///
+/// On a small shared machine the dummy driver's timer now and then wakes late, and JACK counts
+/// an xrun for the whole server. The tests therefore assert what sergraph controls, whatever the
+/// machine does: the process callback never allocates; sergraph is late in no more cycles than
+/// JACK's own pass-through client (`ReferenceClient`) on the same server over the same run, plus
+/// `lateSlack`; and the audio is exact between xruns, every other difference being one the
+/// run counted (silence played on underrun, audio dropped to keep up).
 extension JackTests {
 @Suite struct LiveGraphTests {
-    /// Runs `yaml` on `server` for `seconds`, in a worker thread, as `sergraph run` does.
+    /// Late cycles sergraph may have beyond the reference's in one run: lateness from the
+    /// virtual machine's scheduler falls on either client at random (about once in 10 s for
+    /// `jack_thru` here at 64 frames with a CPU hog running).
+    static let lateSlack = 2
+
+    /// What a live run did.
+    struct LiveRun {
+        var statistics: RunStatistics
+        var live: LiveStatistics
+        /// The cycles the server's log attributes to each client over the run.
+        var late: LateCycles
+    }
+
+    /// Runs `yaml` on `server` for `seconds`, in a worker thread, as `sergraph run` does, with the
+    /// reference client beside it (fed from `referenceSource`, feeding `referenceSink`), and
+    /// checks that sergraph was late no more often than the reference.
     func runLive(_ yaml: String, server: JackServer, seconds: Double, output: String = "/tmp", plugins: [String] = [],
-                 warnings: StageWarnings = StageWarnings(),
-                 whileRunning: (JackSession) throws -> Void = { _ in }) throws -> (RunStatistics, LiveStatistics) {
+                 warnings: StageWarnings = StageWarnings(), referenceSource: String? = nil, referenceSink: String? = nil) throws -> LiveRun {
         let session = JackSession(options: .init(clientName: "sergraph", server: server.name))
         defer { session.close() }
         var registry = StageRegistry(BuiltinStages.all(jack: session) + [StageFactory(SlowStage.self, origin: "test")])
@@ -24,88 +45,88 @@ extension JackTests {
             .validate(GraphFileParser.parse(yaml: yaml, file: "live.yaml"))
         let pipeline = try Pipeline(graph: graph, bindings: RunBindings(outputDirectory: output, stem: "live"), warnings: warnings)
         try pipeline.prepare()
+        let reference = try ReferenceClient(server: server, source: referenceSource, sink: referenceSink)
+        defer { reference.stop() }
         try session.activate()
-        try whileRunning(session)
+        let mark = server.logMark
         let deadline = Date().addingTimeInterval(seconds)
         let statistics = try pipeline.run { Date() >= deadline }
-        return (statistics, session.statistics)
+        let run = LiveRun(statistics: statistics, live: session.statistics, late: LateCycles(server: server, since: mark))
+        #expect(run.late["sergraph"] <= run.late[ReferenceClient.name] + Self.lateSlack,
+                "sergraph was late more often than JACK's own pass-through client: \(run.late)")
+        print("live run: \(run.live.xruns) xruns; \(run.late); \(run.live.underrunFrames) frames of underrun, \(run.live.droppedFrames) dropped")
+        return run
     }
 
-    /// Runs `attempt` until one has no xrun, at most three times, and fails if none is clean.
-    /// The dummy driver's timer, on a small shared machine, now and then wakes a few
-    /// microseconds late, and JACK counts that as an xrun of the whole graph (its log says
-    /// "JackTimedDriver::Process XRun = 14 usec"); an attempt checks its data only when clean.
-    /// - Parameter attempt: runs the scenario and returns the xruns the server reported.
-    func untilClean(_ attempt: () throws -> Int) rethrows {
-        var xruns: [Int] = []
-        for _ in 0..<3 {
-            xruns.append(try attempt())
-            if xruns.last == 0 { return }
-        }
-        Issue.record("every attempt had xruns: \(xruns)")
-    }
-
-    /// Capture → playback in a loop through a second client: every sample comes back, unchanged,
-    /// after a constant delay of (prefill + 1) periods (JACK adds one to break the loop); no
-    /// xrun, no underrun; and the process callback never allocated.
+    /// Capture → playback in a loop through a second client: every sample comes back unchanged,
+    /// after a constant delay of (prefill + 1) periods (JACK adds one to break the loop), except
+    /// where the run counted an underrun (a period of silence played, the delay grows by it) or
+    /// at an xrun (at most two breaks each: a period repeated or lost); and the process callback
+    /// never allocated.
     @Test(arguments: [(64, 8), (256, 2)])
-    func passThroughIsSampleExact(period: Int, prefill: Int) throws {
+    func passThroughIsExactBetweenXruns(period: Int, prefill: Int) throws {
         let server = try JackServer(period: period)
         sergraph_realtime_abort_on_allocation(ProcessInfo.processInfo.environment["SERGRAPH_ABORT_ON_REALTIME_ALLOCATION"] == nil ? 0 : 1)
-        try untilClean {
-            let tester = try SignalClient(server: server.name, signal: .ramp)
-            defer { tester.close() }
-            let allocationsBefore = sergraph_realtime_allocations()
-            let (_, live) = try runLive("""
-                chain:
-                  - jack-capture: {connect: "tester:out"}
-                  - jack-playback: {connect: "tester:in", prefill: \(prefill)}
-                """, server: server, seconds: 2)
-            #expect(sergraph_realtime_allocations() == allocationsBefore, "the process callback allocated")
-            #expect(live.callbacks > 0)
-            guard live.xruns == 0 else { return live.xruns }
-            #expect(live.droppedFrames == 0)
+        let tester = try SignalClient(server: server.name, signal: .ramp)
+        defer { tester.close() }
+        let allocationsBefore = sergraph_realtime_allocations()
+        let run = try runLive("""
+            chain:
+              - jack-capture: {connect: "tester:out"}
+              - jack-playback: {connect: "tester:in", prefill: \(prefill)}
+            """, server: server, seconds: 2, referenceSource: "tester:out", referenceSink: "tester:reference")
+        #expect(sergraph_realtime_allocations() == allocationsBefore, "the process callback allocated")
+        let live = run.live
+        #expect(live.callbacks > 0)
 
-            let recorded = tester.recorded
-            let first = try #require(recorded.firstIndex { $0 != 0 }, "nothing came back")
-            // The tester's frame index of what arrived first, read off the ramp, gives the delay.
-            let sentAt = Int((recorded[first] * 1_048_576).rounded()) - 1
-            let delay = first - sentAt
-            #expect(delay == (prefill + 1) * period)
-            let compared = recorded.count - first - (prefill + 2) * period  // the run ends with silence
-            #expect(compared > Int(tester.sampleRate))
-            var mismatches = 0
-            for index in first..<(first + compared) where recorded[index] != tester.sample(at: index - delay) { mismatches += 1 }
-            #expect(mismatches == 0)
-            return 0
+        let ramp = RampSegments(tester.recorded)
+        #expect(ramp.corrupt.isEmpty, "samples changed on the way, at \(ramp.corrupt.prefix(8))")
+        let first = try #require(ramp.segments.first, "nothing came back")
+        #expect(ramp.exactSamples > Int(tester.sampleRate), "only \(ramp.exactSamples) samples came back in order")
+        // Silence the playback added: before the first sample (the delay beyond the loop's), and
+        // between segments where the ramp went on where it stopped.
+        let loopDelay = (prefill + 1) * period
+        let played = (first.delay - loopDelay) + ramp.breaks.filter { $0.jump == 0 }.reduce(0) { $0 + $1.silence }
+        // Audio missing without silence is audio the capture dropped (and counted); anything
+        // else, audio repeated or lost, happens only at an xrun.
+        let dropped = ramp.breaks.filter { $0.jump > 0 && $0.silence == 0 }
+        let disorderly = ramp.breaks.filter { !($0.jump == 0 || ($0.jump > 0 && $0.silence == 0 && live.droppedFrames > 0)) }
+        let details = "xruns \(live.xruns), underrun \(live.underrunFrames), dropped \(live.droppedFrames); first delay \(first.delay); "
+            + "breaks \(ramp.breaks.prefix(12).map { "at \($0.recordedAt): \($0.silence) silent, jump \($0.jump)" })"
+        #expect(disorderly.count <= 2 * live.xruns, "\(details)")
+        #expect(dropped.reduce(0) { $0 + $1.jump } <= live.droppedFrames + 2 * period * live.xruns, "\(details)")
+        #expect(played >= -2 * period * live.xruns, "\(details)")
+        #expect(played <= live.underrunFrames + 2 * period * live.xruns, "\(details)")
+        if live.xruns == 0 && live.underrunFrames == 0 && live.droppedFrames == 0 {
+            #expect(ramp.segments.count == 1 && first.delay == loopDelay, "\(details)")
         }
     }
 
-    /// A sine of known level through capture → level → JSON lines: the levels match it.
+    /// A sine of known level through capture → level → JSON lines: the levels match it, but for
+    /// at most the two windows around each xrun.
     @Test func levelsOfALiveSignal() throws {
         let server = try JackServer()
-        try untilClean {
-            let tester = try SignalClient(server: server.name, signal: .sine(frequency: 1000, amplitude: 0.25))
-            defer { tester.close() }
-            let folder = try TemporaryFolder("live-level")
-            let (statistics, live) = try runLive("""
-                chain:
-                  - jack-capture: {connect: "tester:out"}
-                  - level: {window: 0.1}
-                  - jsonl-sink: {path: "{stem}.jsonl"}
-                """, server: server, seconds: 1.5, output: folder.path)
-            #expect(statistics.blocks > 0)
-            guard live.xruns == 0 else { return live.xruns }
-            let events = try jsonLines(folder.file("live.jsonl"))
-            let full = events.filter { ($0["duration"] as? Double) == 0.1 }.dropFirst()  // the first may start before the connection
-            #expect(full.count >= 10)
-            for event in full {
-                #expect(abs((event["rms_db"] as? Double ?? 0) - decibels(0.25 / 2.0.squareRoot())) < 0.02)
-                #expect(abs((event["peak_db"] as? Double ?? 0) - decibels(0.25)) < 0.02)
-            }
-            let times = events.compactMap { $0["time"] as? Double }
+        let tester = try SignalClient(server: server.name, signal: .sine(frequency: 1000, amplitude: 0.25))
+        defer { tester.close() }
+        let folder = try TemporaryFolder("live-level")
+        let run = try runLive("""
+            chain:
+              - jack-capture: {connect: "tester:out"}
+              - level: {window: 0.1}
+              - jsonl-sink: {path: "{stem}.jsonl"}
+            """, server: server, seconds: 1.5, output: folder.path, referenceSource: "tester:out")
+        #expect(run.statistics.blocks > 0)
+        let events = try jsonLines(folder.file("live.jsonl"))
+        let full = events.filter { ($0["duration"] as? Double) == 0.1 }.dropFirst()  // the first may start before the connection
+        #expect(full.count >= 10)
+        let off = full.filter { event in
+            abs((event["rms_db"] as? Double ?? 0) - decibels(0.25 / 2.0.squareRoot())) >= 0.02
+                || abs((event["peak_db"] as? Double ?? 0) - decibels(0.25)) >= 0.02
+        }
+        #expect(off.count <= 2 * run.live.xruns, "\(run.live.xruns) xruns; windows off: \(Array(off))")
+        let times = events.compactMap { $0["time"] as? Double }
+        if run.live.droppedFrames == 0 {
             #expect(zip(times, times.dropFirst()).allSatisfy { abs($1 - $0 - 0.1) < 1e-9 }, "windows are not contiguous")
-            return 0
         }
     }
 
@@ -117,27 +138,27 @@ extension JackTests {
         defer { tester.close() }
         let folder = try TemporaryFolder("live-non-finite")
         let warnings = StageWarnings()
-        let (_, live) = try runLive("""
+        let run = try runLive("""
             chain:
               - jack-capture: {connect: "tester:out"}
               - level: {window: 0.1}
               - jsonl-sink: {path: "{stem}.jsonl"}
-            """, server: server, seconds: 1.5, output: folder.path, warnings: warnings)
+            """, server: server, seconds: 1.5, output: folder.path, warnings: warnings, referenceSource: "tester:out")
         let lines = try String(contentsOfFile: folder.file("live.jsonl"), encoding: .utf8)
         #expect(!lines.contains("null"))
         // Full windows after the connection: a sine of peak 0.25, barely changed by 2 zeros in 4800.
         let full = try jsonLines(folder.file("live.jsonl")).filter { ($0["duration"] as? Double) == 0.1 }.dropFirst()
         #expect(full.count >= 10)
-        for event in full where live.xruns == 0 {
-            #expect(abs((event["rms_db"] as? Double ?? 0) - decibels(0.25 / 2.0.squareRoot())) < 0.02, "\(event)")
-        }
+        let off = full.filter { abs(($0["rms_db"] as? Double ?? 0) - decibels(0.25 / 2.0.squareRoot())) >= 0.02 }
+        #expect(off.count <= 2 * run.live.xruns, "\(run.live.xruns) xruns; windows off: \(Array(off))")
         let messages = warnings.messages
         try #require(messages.count == 2, "\(messages)")
         #expect(messages[0].hasPrefix("stage 'jack-capture': port in_1 delivered a NaN or infinite sample at "))
-        // Two per 0.1 s over the ~1.5 s captured after the connection.
-        let counted = try #require(Int(messages[1].split(separator: " ")[2]), "\(messages[1])")
-        #expect(counted >= 2 * 12 && counted <= 2 * 16, "\(messages[1])")
         #expect(messages[1].contains("samples were NaN or infinite (the first at "), "\(messages[1])")
+        // Two every 0.1 s of the audio captured, give or take the ends, and a period repeated or lost at an xrun.
+        let counted = try #require(Int(messages[1].split(separator: " ")[2]), "\(messages[1])")
+        #expect(abs(Double(counted) - 20 * run.statistics.seconds) <= 2 + 2 * Double(run.live.xruns),
+                "\(counted) in \(run.statistics.seconds) s")
     }
 
     /// A stage far slower than real time: the capture drops the oldest audio (and counts it)
@@ -146,16 +167,16 @@ extension JackTests {
     @Test func slowGraphDropsOldestAudio() throws {
         let server = try JackServer()
         let folder = try TemporaryFolder("live-slow")
-        let (statistics, live) = try runLive("""
+        let run = try runLive("""
             chain:
               - jack-capture: {max-delay: 0.05}
               - slow
               - level: {window: 0.01}
               - jsonl-sink: {path: "{stem}.jsonl"}
             """, server: server, seconds: 2, output: folder.path)
-        #expect(live.callbacks > 600)  // 2 s of 128-frame periods keep coming
-        #expect(live.droppedFrames > 24000)  // the graph keeps up with half of real time
-        #expect(statistics.blocks > 5)
+        #expect(run.live.callbacks > 600)  // 2 s of 128-frame periods keep coming
+        #expect(run.live.droppedFrames > 24000)  // the graph keeps up with half of real time
+        #expect(run.statistics.blocks > 5)
         let times = try jsonLines(folder.file("live.jsonl")).compactMap { $0["time"] as? Double }
         #expect((times.last ?? 0) > 1.5, "stream time fell behind real time")
     }
@@ -164,24 +185,21 @@ extension JackTests {
     @Test func pluginStageRunsLive() throws {
         let server = try JackServer()
         let library = URL(fileURLWithPath: sergraphExecutable).deletingLastPathComponent().appendingPathComponent("libDCBlocker.so").path
-        try untilClean {
-            let tester = try SignalClient(server: server.name, signal: .sine(frequency: 1000, amplitude: 0.5))
-            defer { tester.close() }
-            let folder = try TemporaryFolder("live-plugin")
-            let (_, live) = try runLive("""
-                chain:
-                  - jack-capture: {connect: "tester:out"}
-                  - dc-blocker: {cutoff: 10}
-                  - level: {window: 0.1}
-                  - jsonl-sink: {path: "{stem}.jsonl"}
-                """, server: server, seconds: 1, output: folder.path, plugins: [library])
-            guard live.xruns == 0 else { return live.xruns }
-            let levels = try jsonLines(folder.file("live.jsonl")).compactMap { $0["rms_db"] as? Double }
-            #expect(levels.count >= 8)
-            // After the first window: a 1 kHz sine of peak 0.5, nearly untouched by a 10 Hz high-pass.
-            #expect(levels.dropFirst(2).dropLast().allSatisfy { abs($0 - decibels(0.5 / 2.0.squareRoot())) < 0.05 }, "\(levels)")
-            return 0
-        }
+        let tester = try SignalClient(server: server.name, signal: .sine(frequency: 1000, amplitude: 0.5))
+        defer { tester.close() }
+        let folder = try TemporaryFolder("live-plugin")
+        let run = try runLive("""
+            chain:
+              - jack-capture: {connect: "tester:out"}
+              - dc-blocker: {cutoff: 10}
+              - level: {window: 0.1}
+              - jsonl-sink: {path: "{stem}.jsonl"}
+            """, server: server, seconds: 1, output: folder.path, plugins: [library], referenceSource: "tester:out")
+        let levels = try jsonLines(folder.file("live.jsonl")).compactMap { $0["rms_db"] as? Double }
+        #expect(levels.count >= 8)
+        // After the first window: a 1 kHz sine of peak 0.5, nearly untouched by a 10 Hz high-pass.
+        let off = levels.dropFirst(2).dropLast().filter { abs($0 - decibels(0.5 / 2.0.squareRoot())) >= 0.05 }
+        #expect(off.count <= 2 * run.live.xruns, "\(run.live.xruns) xruns; \(levels)")
     }
 
     /// A graph whose playback gets another rate than the server's is refused before it runs.

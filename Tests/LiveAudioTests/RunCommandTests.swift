@@ -32,7 +32,7 @@ extension JackTests {
         #expect(status == 0, "stderr: \(stderr)")
         #expect(stderr.contains("JACK client 'meter' on server '\(server.name)': 48000 Hz, 128 frames per period"))
         #expect(stderr.contains("meter:in_1 ← system:capture_1"))
-        #expect(stderr.contains(" xruns, 0 frames dropped"))  // xruns: see LiveGraphTests.untilClean
+        #expect(stderr.contains(" xruns, 0 frames dropped"))  // xruns are the machine's: see LiveGraphTests
         #expect(stderr.contains("process callback: p50"))
         // Standard output is the graph's own: JSON lines from its jsonl-sink to "-", one per line.
         let lines = stdout.split(separator: "\n")

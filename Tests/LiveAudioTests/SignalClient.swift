@@ -2,7 +2,8 @@ import CJack
 import Foundation
 
 /// A second JACK client for the tests: plays a known signal from `tester:out` and records
-/// what arrives at `tester:in` into a preallocated buffer.
+/// what arrives at `tester:in` into a preallocated buffer; `tester:reference` takes what the
+/// reference client sends back, unrecorded, so that both clients sit alike in the graph.
 final class SignalClient: @unchecked Sendable {
     /// What the client plays: the sample for each of its frames, counted from activation.
     enum Signal {
@@ -19,6 +20,7 @@ final class SignalClient: @unchecked Sendable {
     let client: OpaquePointer
     let output: OpaquePointer
     let input: OpaquePointer
+    let referenceInput: OpaquePointer
     let sampleRate: Double
     let recording: UnsafeMutablePointer<Float>
     let capacity: Int
@@ -34,6 +36,7 @@ final class SignalClient: @unchecked Sendable {
         self.client = client
         output = jack_port_register(client, "out", JACK_DEFAULT_AUDIO_TYPE, UInt(JackPortIsOutput.rawValue), 0)!
         input = jack_port_register(client, "in", JACK_DEFAULT_AUDIO_TYPE, UInt(JackPortIsInput.rawValue), 0)!
+        referenceInput = jack_port_register(client, "reference", JACK_DEFAULT_AUDIO_TYPE, UInt(JackPortIsInput.rawValue), 0)!
         sampleRate = Double(jack_get_sample_rate(client))
         capacity = Int(seconds * sampleRate)
         recording = .allocate(capacity: capacity)
