@@ -65,6 +65,9 @@ def main(arguments=None):
     except DataError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("\ninterrupted; no model written", file=sys.stderr)
+        return 130
     return 0
 
 
