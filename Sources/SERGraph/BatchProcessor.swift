@@ -100,7 +100,7 @@ public struct BatchProcessor: Sendable {
         } catch is Interruption {
             return .interrupted
         } catch let error as GraphError {
-            return .failed(error.diagnostics.map { "stage '\($0.stage ?? "?")': \($0.message)" }.joined(separator: "; "))
+            return .failed(error.diagnostics.map(\.summary).joined(separator: "; "))
         } catch {
             return .failed("\(error)")
         }

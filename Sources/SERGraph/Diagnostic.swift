@@ -26,21 +26,36 @@ public struct Diagnostic: Error, Sendable, Equatable, CustomStringConvertible {
     public var stage: String?
     /// The port concerned, if any.
     public var port: String?
+    /// The stage feeding `port`, when the problem is what arrives there.
+    public var upstream: String?
     /// What is wrong, and where possible what to do about it.
     public var message: String
 
-    public init(_ message: String, at location: SourceLocation, stage: String? = nil, port: String? = nil) {
+    public init(_ message: String, at location: SourceLocation, stage: String? = nil, port: String? = nil,
+                upstream: String? = nil) {
         self.location = location
         self.stage = stage
         self.port = port
+        self.upstream = upstream
         self.message = message
     }
 
+    /// What the problem concerns, e.g. `stage 'encoder' port 'in' (fed by 'tone')`; empty
+    /// when it names no stage or port.
+    public var subject: String {
+        var parts: [String] = []
+        if let stage { parts.append("stage '\(stage)'") }
+        if let port { parts.append("port '\(port)'" + (upstream.map { " (fed by '\($0)')" } ?? "")) }
+        return parts.joined(separator: " ")
+    }
+
+    /// The problem without its place in the file: subject, then message.
+    public var summary: String {
+        subject.isEmpty ? message : subject + ": " + message
+    }
+
     public var description: String {
-        var place = ""
-        if let stage { place += "stage '\(stage)'" }
-        if let port { place += (place.isEmpty ? "" : " ") + "port '\(port)'" }
-        return "\(location): error: " + (place.isEmpty ? "" : place + ": ") + message
+        "\(location): error: " + summary
     }
 }
 

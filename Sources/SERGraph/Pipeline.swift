@@ -101,8 +101,8 @@ public final class Pipeline {
                 formats.append(produced)
             } catch let StageError.format(port, message) {
                 let from = node.factory.info.inputs.firstIndex { $0.name == port }.map { node.inputs[$0] }
-                let origin = from.map { " from '\(graph.stages[$0.stage].name)'" } ?? ""
-                throw GraphError([Diagnostic(message + origin, at: node.location, stage: node.name, port: port)])
+                throw GraphError([Diagnostic(message, at: node.location, stage: node.name, port: port,
+                                             upstream: from.map { graph.stages[$0.stage].name })])
             } catch {
                 throw GraphError([Diagnostic("\(error)", at: node.location, stage: node.name)])
             }

@@ -77,6 +77,20 @@ import TestSupport
         #expect(lines.last?.contains("stage 'level': unknown parameter 'windw'") == true)
     }
 
+    /// The README's format example is run as written and prints exactly what the README shows:
+    /// the stage and port, the stage feeding it, and the fix.
+    @Test func readmeSampleRateExample() throws {
+        let readme = try String(contentsOfFile: packageRoot + "/README.md", encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+        let prompt = "$ sergraph validate \""
+        let at = try #require(readme.firstIndex { $0.hasPrefix(prompt) && $0.contains("rate=48000") })
+        let chain = String(readme[at].dropFirst(prompt.count).dropLast())
+        let shown = String(readme[at + 1])
+        let result = try runCommand(sergraphExecutable, ["validate", chain], in: packageRoot)
+        #expect(result.status == 1)
+        #expect(result.stderr == shown + "\n")
+        #expect(shown.hasSuffix("(fed by 'tone'): needs 16000 Hz audio but receives 48000 Hz; put `resample: {rate: 16000}` before it"))
+    }
+
     @Test func validateAgreesFormatsWithAnInput() throws {
         let result = try runCommand(sergraphExecutable, ["validate", packageRoot + "/graphs/offline-level.yaml",
                                                          "--input", packageRoot + "/examples/hello-48k.flac"])

@@ -217,6 +217,9 @@ extension JackTests {
         #expect(problem?.stage == "jack-playback")
         #expect(problem?.port == "in")
         #expect(problem?.message.contains("needs 48000 Hz audio but receives 16000 Hz") == true)
+        // As the README quotes it.
+        #expect(problem?.summary == "stage 'jack-playback' port 'in' (fed by 'resample'): needs 48000 Hz audio but receives "
+                + "16000 Hz; put `resample: {rate: 48000}` before it")
     }
 }
 }

@@ -109,7 +109,7 @@ import TestSupport
         let preparing = #expect(throws: GraphError.self) { try Pipeline(graph: graph("prepare")).prepare() }
         let diagnostic = preparing?.diagnostics.first
         #expect(diagnostic?.stage == "picky" && diagnostic?.port == "in")
-        #expect(diagnostic?.message == "needs 16 kHz — got 8 kHz from 'ramp'")
+        #expect(diagnostic?.message == "needs 16 kHz — got 8 kHz" && diagnostic?.upstream == "ramp")
         let processing = #expect(throws: RunError.self) { try Pipeline(graph: graph("process")).run() }
         #expect(processing?.stage == "picky")
         #expect(processing?.message == "block at 0 is unreadable: ♪ ✗")

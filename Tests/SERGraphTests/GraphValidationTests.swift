@@ -137,9 +137,10 @@ func problems(_ yaml: String) -> [Diagnostic] {
         #expect(found.first?.location.line == 3)
         #expect(found.first?.stage == "needs-16k")
         #expect(found.first?.port == "speech")
-        #expect(found.first?.message.contains("needs 16000 Hz audio but receives 48000 Hz") == true)
-        #expect(found.first?.message.contains("from 'tone'") == true)
-        #expect(found.first?.message.contains("resample") == true)
+        #expect(found.first?.upstream == "tone")
+        #expect(found.first?.message == "needs 16000 Hz audio but receives 48000 Hz; put `resample: {rate: 16000}` before it")
+        #expect(found.first?.description == "graph.yaml:3:5: error: stage 'needs-16k' port 'speech' (fed by 'tone'): "
+                + "needs 16000 Hz audio but receives 48000 Hz; put `resample: {rate: 16000}` before it")
     }
 
     /// A cycle is reported once, through its own stages only (not the stages downstream of
