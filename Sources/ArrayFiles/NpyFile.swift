@@ -4,42 +4,64 @@ import Foundation
 public struct NpyError: Error, Sendable, CustomStringConvertible {
     public var path: String
     public var reason: String
-    public var description: String { "\(path): \(reason)" }
+    /// The system's error number when the system refused (a full disk, a read-only folder).
+    public var code: Int32? = nil
+    public var description: String { "\(path): \(reason)" + (code.map { ": " + String(cString: strerror($0)) } ?? "") }
 }
 
 /// Writes a two-dimensional float32 NumPy array (.npy, format 1.0) row by row; the row count
-/// goes into the header when the file is closed.
+/// goes into the header when the file is closed (a writer released unclosed leaves it at 0).
 public final class NpyWriter {
     public let path: String
     public let columns: Int
-    private let handle: FileHandle
+    private var descriptor: Int32
     private var rows = 0
     /// Header bytes, fixed so that rewriting the shape never moves the data.
     private static let headerLength = 128
 
     /// Creates (or replaces) `path` for rows of `columns` values.
+    /// - Throws: `NpyError` with the system's error number when the file cannot be made or written.
     public init(path: String, columns: Int) throws {
-        guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
-            throw NpyError(path: path, reason: "cannot create the file")
-        }
         self.path = path
         self.columns = columns
-        self.handle = handle
-        try handle.write(contentsOf: Self.header(rows: 0, columns: columns))
+        descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw NpyError(path: path, reason: "cannot create", code: errno) }
+        try write(Self.header(rows: 0, columns: columns), at: nil)
+    }
+
+    deinit {
+        if descriptor >= 0 { Foundation.close(descriptor) }
     }
 
     /// Appends rows (row-major, a multiple of `columns` values).
     public func append(_ values: [Float]) throws {
         precondition(values.count % max(columns, 1) == 0)
-        try handle.write(contentsOf: values.withUnsafeBufferPointer { Data(buffer: $0) })
+        try write(values.withUnsafeBufferPointer { Data(buffer: $0) }, at: nil)
         rows += columns > 0 ? values.count / columns : 0
     }
 
     /// Writes the final shape and closes the file.
     public func close() throws {
-        try handle.seek(toOffset: 0)
-        try handle.write(contentsOf: Self.header(rows: rows, columns: columns))
-        try handle.close()
+        try write(Self.header(rows: rows, columns: columns), at: 0)
+        let closing = descriptor
+        descriptor = -1
+        guard Foundation.close(closing) == 0 else { throw NpyError(path: path, reason: "cannot write", code: errno) }
+    }
+
+    /// Writes all of `data` at the end, or at `offset`.
+    private func write(_ data: Data, at offset: off_t?) throws {
+        guard descriptor >= 0 else { throw NpyError(path: path, reason: "written after it was closed") }
+        try data.withUnsafeBytes { bytes in
+            var done = 0
+            while done < bytes.count {
+                let remaining = UnsafeRawBufferPointer(rebasing: bytes[done...])
+                let written = offset.map { pwrite(descriptor, remaining.baseAddress, remaining.count, $0 + off_t(done)) }
+                    ?? Foundation.write(descriptor, remaining.baseAddress, remaining.count)
+                if written < 0 && errno == EINTR { continue }
+                guard written > 0 else { throw NpyError(path: path, reason: "cannot write", code: written < 0 ? errno : ENOSPC) }
+                done += written
+            }
+        }
     }
 
     private static func header(rows: Int, columns: Int) -> Data {

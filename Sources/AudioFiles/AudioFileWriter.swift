@@ -1,4 +1,5 @@
 import CSndFile
+import Foundation
 
 /// How samples are stored in a written file.
 public enum SampleEncoding: String, Sendable, CaseIterable {
@@ -37,7 +38,7 @@ public final class AudioFileWriter {
             throw AudioFileError(path: path, reason: "a .\(ext) file cannot hold \(encoding.rawValue) samples")
         }
         guard let handle = sf_open(path, Int32(SFM_WRITE), &info) else {
-            throw AudioFileError(path: path, reason: String(cString: sf_strerror(nil)))
+            throw Self.failure(path, handle: nil, doing: "create")
         }
         sf_command(handle, Int32(SFC_SET_CLIPPING), nil, Int32(SF_TRUE))
         self.path = path
@@ -53,7 +54,7 @@ public final class AudioFileWriter {
         let frames = samples.count / channels
         let written = sf_writef_float(handle, base, sf_count_t(frames))
         if written != frames {
-            throw AudioFileError(path: path, reason: String(cString: sf_strerror(handle)))
+            throw Self.failure(path, handle: handle, doing: "write")
         }
     }
 
@@ -67,9 +68,21 @@ public final class AudioFileWriter {
         guard let handle else { return }
         self.handle = nil
         let status = sf_close(handle)
-        if status != 0 {
+        if status == Int32(SF_ERR_SYSTEM) {
+            throw AudioFileError(path: path, reason: "cannot write", code: errno)
+        } else if status != 0 {
             throw AudioFileError(path: path, reason: String(cString: sf_error_number(status)))
         }
+    }
+
+    /// libsndfile's error for `handle` (or the last open), with the system's error number when
+    /// the system refused (`doing` says what was tried).
+    private static func failure(_ path: String, handle: OpaquePointer?, doing operation: String) -> AudioFileError {
+        let code = errno
+        guard sf_error(handle) == Int32(SF_ERR_SYSTEM) else {
+            return AudioFileError(path: path, reason: String(cString: sf_strerror(handle)))
+        }
+        return AudioFileError(path: path, reason: "cannot \(operation)", code: code)
     }
 
     private static let containers: [String: Int32] = [

@@ -14,7 +14,7 @@ public func fileProblem(errno code: Int32) -> String {
     let remedy: String? = switch code {
     case ENOSPC, EDQUOT: "free some space on that disk, or write elsewhere (-o)"
     case EACCES, EPERM: "check the permissions of the file and its folder, or write elsewhere (-o)"
-    case EROFS: "that file system is read-only; write elsewhere (-o)"
+    case EROFS: "write elsewhere (-o)"
     case ENOTDIR, EEXIST: "a file is where a folder should be; move it, or write elsewhere (-o)"
     case EISDIR: "a folder has that name; move it, or name the output differently"
     case EPIPE: "whatever read the output has gone (a closed pipe)"
@@ -22,4 +22,22 @@ public func fileProblem(errno code: Int32) -> String {
     default: nil
     }
     return remedy.map { "\(words); \($0)" } ?? words
+}
+
+/// Makes the folder `path` and any missing parents, as `mkdir -p` does.
+/// - Throws: `StageError.file` naming the path that is a file, or the folder that could not be
+///   made, with what to do.
+public func makeFolders(_ path: String) throws {
+    var status = stat()
+    if stat(path, &status) == 0 {
+        guard status.st_mode & S_IFMT == S_IFDIR else {
+            throw StageError.file(path: path, message: "is a file, not a folder; move it, or write elsewhere (-o)")
+        }
+        return
+    }
+    let parent = (path as NSString).deletingLastPathComponent
+    if !parent.isEmpty && parent != path { try makeFolders(parent) }
+    guard mkdir(path, 0o777) == 0 || errno == EEXIST else {
+        throw StageError.file(path: path, doing: "make the folder", errno: errno)
+    }
 }

@@ -36,13 +36,7 @@ public final class OutputFiles: @unchecked Sendable {
             throw StageError.file(path: path, message: Self.folderInTheWay)
         }
         let folder = (path as NSString).deletingLastPathComponent
-        if !folder.isEmpty {
-            do {
-                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            } catch {
-                throw StageError.file(path: path, message: "cannot make its folder: \((error as NSError).localizedDescription)")
-            }
-        }
+        if !folder.isEmpty { try makeFolders(folder) }
         let temporary = path + ".partial"
         try lock.withLock {
             guard !pending.contains(where: { $0.final == path }) else {

@@ -27,17 +27,20 @@ public final class AudioFileSink: Stage {
 
     public func prepare(inputs: [StreamFormat]) throws -> [StreamFormat] {
         let container = String(path.split(separator: ".").last ?? "")
-        writer = try AudioFileWriter(path: try outputs.temporaryPath(for: path), sampleRate: inputs[0].sampleRate,
-                                     channels: inputs[0].channels, encoding: encoding, container: container)
+        let temporary = try outputs.temporaryPath(for: path)
+        writer = try naming(output: path) {
+            try AudioFileWriter(path: temporary, sampleRate: inputs[0].sampleRate, channels: inputs[0].channels,
+                                encoding: encoding, container: container)
+        }
         return []
     }
 
     public func process(_ block: Block, port: Int, output: Output) throws {
-        try writer?.write(block.values)
+        try naming(output: path) { try writer?.write(block.values) }
     }
 
     public func finish(output: Output) throws {
-        try writer?.close()
+        try naming(output: path) { try writer?.close() }
         writer = nil
     }
 

@@ -35,13 +35,13 @@ public final class NpySink: Stage {
             throw StageError.format(port: "in", message: "columns \(firstColumn)..<\(end) are not within the \(inputWidth) columns it receives")
         }
         columns = firstColumn..<end
-        writer = try NpyWriter(path: outputs.temporaryPath(for: path), columns: columns.count)
+        writer = try naming(output: path) { try NpyWriter(path: outputs.temporaryPath(for: path), columns: columns.count) }
         return []
     }
 
     public func process(_ block: Block, port: Int, output: Output) throws {
         if columns.count == inputWidth {
-            try writer?.append(block.values)
+            try naming(output: path) { try writer?.append(block.values) }
             return
         }
         var slice = [Float]()
@@ -49,11 +49,11 @@ public final class NpySink: Stage {
         for row in 0..<block.rows {
             slice += block.values[(row * block.width + columns.lowerBound)..<(row * block.width + columns.upperBound)]
         }
-        try writer?.append(slice)
+        try naming(output: path) { try writer?.append(slice) }
     }
 
     public func finish(output: Output) throws {
-        try writer?.close()
+        try naming(output: path) { try writer?.close() }
         writer = nil
     }
 

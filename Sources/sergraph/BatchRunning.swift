@@ -2,6 +2,7 @@ import ArgumentParser
 import AudioFiles
 import Foundation
 import SERGraph
+import StageKit
 
 /// What `process` and `features` share: find the inputs, run the graph over them with a
 /// progress display, and exit 2 for unusable arguments, 1 if any input failed. SIGINT or
@@ -30,6 +31,12 @@ func runBatch(_ graph: () throws -> ValidatedGraph, files: [BatchInput], output:
         try processor.check(inputCount: files.count)
     } catch {
         printError("\(error)")
+        throw ExitCode(2)
+    }
+    do {
+        try makeFolders(output)
+    } catch {
+        printError("error: -o \(error)")
         throw ExitCode(2)
     }
     let display = ProgressDisplay(inputs: files, interactive: isatty(STDERR_FILENO) == 1)
