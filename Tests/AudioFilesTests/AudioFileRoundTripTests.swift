@@ -36,10 +36,8 @@ import TestSupport
         #expect(reader.sampleRate == 44100)
         #expect(reader.channels == 2)
         #expect(reader.frameCount == Int64(signal.count / 2))
-        let read = try reader.readAll()
-        #expect(read.count == signal.count)
-        let worst = zip(read, signal).map { abs(Double($0) - Double($1)) }.max() ?? 1
-        #expect(worst <= step, "largest error \(worst) exceeds one quantisation step \(step)")
+        let comparison = ValueComparison(try reader.readAll(), signal)
+        #expect(comparison.isWithin(step), "\(comparison), more than one quantisation step \(step)")
     }
 
     /// sox reads what we write: its `stat` RMS of each channel matches the signal's.

@@ -1,3 +1,4 @@
+import Corpora
 import DSP
 import Foundation
 import Testing
@@ -12,8 +13,14 @@ import TestSupport
         ProsodyAnalyzer(sampleRate: rate).process(signal, at: 0)
     }
 
+    /// Frames in `seconds` of audio: one every hop whose whole frame fits.
+    func frameCount(seconds: Double) -> Int {
+        let analyzer = ProsodyAnalyzer(sampleRate: rate)
+        return (Int(seconds * rate) - analyzer.frameLength) / analyzer.hop + 1
+    }
+
     func whiteNoise(seconds: Double, seed: UInt64 = 1) -> [Float] {
-        var generator = SeededGenerator(seed: seed)
+        var generator = SeededRandom(seed: seed)
         return (0..<Int(seconds * rate)).map { _ in Float.random(in: -0.5...0.5, using: &generator) }
     }
 
@@ -35,8 +42,10 @@ import TestSupport
 
     @Test func hnrOfAToneIsHighAndOfNoiseLow() {
         let tone = frames(sine(frequency: 200, rate: rate, seconds: 0.5))
+        #expect(tone.count == frameCount(seconds: 0.5))
         #expect(tone.allSatisfy { $0.hnrDecibels > 20 }, "tone HNR \(tone.map(\.hnrDecibels).min() ?? 0) dB")
         let noise = frames(whiteNoise(seconds: 0.5))
+        #expect(noise.count == frameCount(seconds: 0.5))
         #expect(noise.allSatisfy { $0.hnrDecibels < 3 }, "noise HNR \(noise.map(\.hnrDecibels).max() ?? 0) dB")
         #expect(noise.allSatisfy { !$0.isVoiced && $0.jitter == 0 && $0.shimmerDecibels == 0 })
     }
@@ -103,6 +112,7 @@ import TestSupport
 
     @Test func loudnessIsTheRMSLevel() {
         let tone = frames(sine(frequency: 300, rate: rate, seconds: 0.3, amplitude: 0.1))
+        #expect(tone.count == frameCount(seconds: 0.3))
         #expect(tone.allSatisfy { abs($0.loudnessDecibels - (20 * log10(0.1) - 3.01)) < 0.1 })
     }
 
@@ -167,18 +177,5 @@ import TestSupport
         #expect(windows.flush().isEmpty)
         let loudnessMean = ProsodyFunctionals.names.firstIndex(of: "loudness_db_mean")!
         #expect(rows[1].values[loudnessMean] == 35)
-    }
-}
-
-/// A reproducible random number generator (SplitMix64).
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -74,8 +74,8 @@ import TestSupport
         let harness = try StageHarness(Gain.self, parameters: ["db": .number(-20)], inputs: [mono16k])
         let out = try harness.push(Block(time: 7, width: 1, values: [1, -0.5, 0.25]))
         #expect(out.first?.time == 7)
-        let values = out.first?.values ?? []
-        #expect(zip(values, [0.1, -0.05, 0.025]).allSatisfy { abs(Double($0) - $1) < 1e-7 })
+        let comparison = ValueComparison(out.flatMap(\.values), [0.1, -0.05, 0.025])
+        #expect(comparison.isWithin(1e-7), "\(comparison)")
     }
 
     /// The tone's samples are the analytic sine, its blocks tile the stream without gaps.
@@ -92,6 +92,7 @@ import TestSupport
         }
         let left = blocks.flatMap { block in stride(from: 0, to: block.values.count, by: 2).map { block.values[$0] } }
         let reference = sine(frequency: 1000, rate: 8000, seconds: 0.5, amplitude: pow(10, -6.0 / 20))
-        #expect(zip(left, reference).map { abs($0 - $1) }.max() ?? 1 < 1e-5)
+        let comparison = ValueComparison(left, reference)
+        #expect(comparison.isWithin(1e-5), "\(comparison)")
     }
 }

@@ -49,7 +49,7 @@ import TestSupport
         (rows ?? 0..<theirs.rows).map { row in
             let reference = theirs[row: row]
             let scale = max(1, reference.map { abs(Double($0)) }.max()!)
-            return zip(ours[row], reference).map { abs(Double($0) - Double($1)) }.max()! / scale
+            return ValueComparison(ours[row], reference, scale: scale).worst
         }.max()!
     }
 
@@ -134,6 +134,7 @@ import TestSupport
     @Test func utteranceNormalisationMatchesLibrosa() throws {
         let (rows, _) = try features(MFCC.self, Self.settingA.merging(["normalize": .text("utterance")]) { $1 })
         let reference = try golden("mfcc-cmvn.npy")
+        #expect(rows.count == reference.rows && rows.first?.count == reference.columns)
         let worst = worstDifference(rows, reference)
         print("parity: CMVN difference \(worst)")
         #expect(worst < 1e-3, "CMVN: \(worst)")

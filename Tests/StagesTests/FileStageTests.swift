@@ -73,8 +73,8 @@ import TestSupport
         #expect(!FileManager.default.fileExists(atPath: target + ".partial"))
         let reader = try AudioFileReader(path: target)
         #expect(reader.sampleRate == 16000)
-        let back = try reader.readAll()
-        #expect(zip(back, signal).map { abs($0 - $1) }.max() ?? 1 < 1.0 / 8_000_000)
+        let comparison = ValueComparison(try reader.readAll(), signal)
+        #expect(comparison.isWithin(1.0 / 8_000_000), "\(comparison)")
     }
 
     @Test func jsonLinesHoldEveryEvent() throws {

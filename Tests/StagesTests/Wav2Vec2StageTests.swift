@@ -13,8 +13,9 @@ import TestSupport
     static let fixtures = packageRoot + "/Tests/Fixtures/wav2vec2/"
     let audio = try! NpyArray(path: fixtures + "input.npy").values
 
+    /// The largest difference; infinite when the counts differ or there is nothing to compare.
     func maxDifference(_ a: some Collection<Float>, _ b: some Collection<Float>) -> Float {
-        zip(a, b).map { abs($0 - $1) }.max() ?? .infinity
+        Float(ValueComparison(a, b).worst)
     }
 
     /// Offline, per frame, every layer concatenated: the rows are PyTorch's hidden states side by side.
