@@ -40,7 +40,10 @@ public final class DecisionWindow: Stage {
         var format = StreamFormat.features(name, dimension: windows.length * input.width, hop: windows.hop * input.hop,
                                            sampleRate: input.sampleRate)
         format.labels = [name, "\(windows.length)x\(input.width)"]
+        // window.span: the stream time one window covers, so that decisions downstream can say
+        // which audio they stand for.
         format.settings = input.settings.merging(["window.frames": String(windows.length), "window.hop-frames": String(windows.hop),
+                                                  "window.span": String(windows.length * input.hop),
                                                   "window.tail": endAligned ? "end-aligned" : "none"]) { $1 }
         return [format]
     }

@@ -34,6 +34,9 @@ public final class Smoother: Stage {
     private var labels: [String] = []
     private var sampleRate = 1.0
     private var hop = 1
+    /// The stream time each row's decision stands for: its window's span when the posteriors
+    /// say (window.span), else one hop.
+    private var span = 1
     private var recent: [[Double]] = []
     private var average: [Double]?
     /// The decision in force, and a challenger with the time it started winning.
@@ -56,6 +59,7 @@ public final class Smoother: Stage {
         }
         sampleRate = inputs[0].sampleRate
         hop = inputs[0].hop
+        span = inputs[0].settings["window.span"].flatMap { Int($0) } ?? hop
         // `changed` carries from, to and confidence; `decision` (every: true) label and confidence.
         let fields = every ? ["from", "to", "label", "confidence"] : ["from", "to", "confidence"]
         return [.event(sampleRate: sampleRate, fields: fields), inputs[0]]
@@ -71,7 +75,7 @@ public final class Smoother: Stage {
             smoothed += combined.map(Float.init)
             if let change = decide(combined, at: time) { events.append(change) }
             if every, let current {
-                events.append(Event(time: time, duration: Int64(hop), name: "decision",
+                events.append(Event(time: time, duration: Int64(span), name: "decision",
                                     fields: [.init("label", .text(labels[current])), .init("confidence", .number(combined[current]))]))
             }
         }
@@ -110,7 +114,7 @@ public final class Smoother: Stage {
         let best = argmax(probabilities)
         guard let held = current else {
             current = best
-            return Event(time: time, name: "changed", fields: [
+            return Event(time: time, duration: Int64(span), name: "changed", fields: [
                 .init("from", .text("")), .init("to", .text(labels[best])), .init("confidence", .number(probabilities[best])),
             ])
         }
@@ -122,7 +126,7 @@ public final class Smoother: Stage {
         guard Double(time - challenger!.since) / sampleRate >= dwellSeconds else { return nil }
         current = best
         challenger = nil
-        return Event(time: time, name: "changed", fields: [
+        return Event(time: time, duration: Int64(span), name: "changed", fields: [
             .init("from", .text(labels[held])), .init("to", .text(labels[best])), .init("confidence", .number(probabilities[best])),
         ])
     }

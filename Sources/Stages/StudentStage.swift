@@ -56,8 +56,12 @@ public final class StudentStage: Stage {
             throw refuse("rows of \(input.width) values, expected \(model.windowFrames) frames × \(model.mels) mels")
         }
         network = StudentNetwork(model: model, capacity: batch)
-        return [.posterior(labels: model.labels, hop: input.hop, sampleRate: input.sampleRate),
-                .embedding(dimension: model.embeddingDimension, hop: input.hop, sampleRate: input.sampleRate)]
+        // The windows' settings go on (e.g. window.span, the audio each row stands for).
+        var posteriors = StreamFormat.posterior(labels: model.labels, hop: input.hop, sampleRate: input.sampleRate)
+        var embeddings = StreamFormat.embedding(dimension: model.embeddingDimension, hop: input.hop, sampleRate: input.sampleRate)
+        posteriors.settings = input.settings
+        embeddings.settings = input.settings
+        return [posteriors, embeddings]
     }
 
     public func process(_ block: Block, port: Int, output: Output) throws {

@@ -145,6 +145,20 @@ import TestSupport
         for event in events { #expect(Set(event.fields.map(\.key)).isSubset(of: declared), "\(event.name)") }
     }
 
+    /// Decisions stand for their whole window when the posteriors carry its span (student passes
+    /// window's settings on), so a live run's delay counts from the window's last sample.
+    @Test func smootherDecisionsSpanTheirWindow() throws {
+        var format = StreamFormat.posterior(labels: ["calm", "angry"], hop: 4000, sampleRate: 16000)
+        format.settings["window.span"] = "16000"
+        let smoother = try StageHarness(Smoother.self, parameters: ["every": .flag(true), "dwell": .number(0)], inputs: [format])
+        let events = try smoother.push(posteriors([[0.9, 0.1], [0.2, 0.8], [0.1, 0.9]])).flatMap(\.events)
+        #expect(events.contains { $0.name == "changed" })
+        #expect(!events.isEmpty && events.allSatisfy { $0.duration == 16000 })
+        let plain = try StageHarness(Smoother.self, parameters: ["every": .flag(true)],
+                                     inputs: [.posterior(labels: ["calm", "angry"], hop: 4000, sampleRate: 16000)])
+        #expect(try plain.push(posteriors([[0.9, 0.1]])).flatMap(\.events).allSatisfy { $0.duration == 4000 })
+    }
+
     @Test(arguments: ["median", "majority"])
     func smootherVotesOverWindows(method: String) throws {
         let smoother = try StageHarness(Smoother.self, parameters: ["method": .text(method), "windows": .integer(3),
