@@ -71,6 +71,9 @@ public final class CaptureStream: @unchecked Sendable {
         return .audio(time: time, samples: samples)
     }
 
+    /// Frames captured and not yet taken by the graph (readable from any thread).
+    public var queuedFrames: Int { ring.readable / channels }
+
     /// Wakes a worker waiting in `next`.
     func wake() { dataReady.post() }
 

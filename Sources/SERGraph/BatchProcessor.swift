@@ -12,6 +12,8 @@ public struct BatchProcessor: Sendable {
     public var jobs: Int
     /// Process files even when their outputs exist.
     public var force: Bool
+    /// Parameter values changed while the batch runs (`sergraph ctl`), taken by each input as it starts.
+    public let changes = BatchChanges()
 
     public init(graph: ValidatedGraph, outputDirectory: String, jobs: Int, force: Bool = false) {
         self.graph = graph
@@ -73,7 +75,11 @@ public struct BatchProcessor: Sendable {
 
     private func process(_ input: BatchInput, sourceName: String, parameter: String, progress: BatchProgress,
                          shouldStop: () -> Bool) -> Outcome {
-        let bindings = RunBindings(overrides: [sourceName: [parameter: .text(input.path)]],
+        var overrides = changes.current
+        overrides[sourceName, default: [:]][parameter] = .text(input.path)
+        changes.started()
+        defer { changes.ended() }
+        let bindings = RunBindings(overrides: overrides,
                                    outputDirectory: outputDirectory, stem: input.stem)
         let outputs: [String]
         do {
@@ -105,6 +111,28 @@ public struct BatchProcessor: Sendable {
             return .failed("\(error)")
         }
     }
+}
+
+/// Parameter values set on a running batch, by stage then parameter, with the number of inputs
+/// started and ended so far; safe to use from any thread.
+public final class BatchChanges: @unchecked Sendable {
+    private let lock = NSLock()
+    private var values: [String: [String: ParameterValue]] = [:]
+    private var counts = (started: 0, ended: 0)
+
+    /// The values the next input to start runs with.
+    public var current: [String: [String: ParameterValue]] { lock.withLock { values } }
+
+    /// Inputs started and ended so far.
+    public var progress: (started: Int, ended: Int) { lock.withLock { counts } }
+
+    /// Makes `value` stage `stage`'s parameter `parameter` for every input that starts from now on.
+    public func set(stage: String, _ parameter: String, to value: ParameterValue) {
+        lock.withLock { values[stage, default: [:]][parameter] = value }
+    }
+
+    func started() { lock.withLock { counts.started += 1 } }
+    func ended() { lock.withLock { counts.ended += 1 } }
 }
 
 /// Abandons an input's pipeline when the batch is asked to stop.

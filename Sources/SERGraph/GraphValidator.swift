@@ -66,10 +66,7 @@ public struct GraphValidator: Sendable {
         var values: [String: ParameterValue] = [:]
         for written in stage.parameters {
             guard let spec = info.parameter(written.name) else {
-                let hint = closest(to: written.name, among: info.parameters.map(\.name)).map { " (did you mean '\($0)'?)" } ?? ""
-                let known = info.parameters.isEmpty ? "it has none" : "it has " + info.parameters.map(\.name).joined(separator: ", ")
-                problems.append(Diagnostic("unknown parameter '\(written.name)' for \(info.name)\(hint); \(known)",
-                                           at: written.location, stage: stage.name))
+                problems.append(Diagnostic(info.unknownParameter(written.name).description, at: written.location, stage: stage.name))
                 continue
             }
             switch spec.parse(written.text) {

@@ -26,10 +26,19 @@ public final class Pipeline {
     public let warnings: StageWarnings
     /// Each stage's output formats, agreed by `prepare`.
     public private(set) var formats: [[StreamFormat]] = []
-    private var processors: [any Processor] = []
-    private var emitters: [Output] = []
+    /// Where the stages load and share their models.
+    public let models: ModelRegistry
+    var processors: [any Processor] = []
+    /// The stages whose model can be replaced while blocks flow, by stage index (fixed once made).
+    private(set) var swappers: [Int: any ModelSwapping] = [:]
+    var emitters: [Output] = []
     /// Readers of each stage's output ports: routes[stage][port] = [(stage, input port)].
-    private var routes: [[[(stage: Int, port: Int)]]]
+    private(set) var routes: [[[(stage: Int, port: Int)]]]
+    /// What reached each stage (blocks and rows, on all inputs) and left it on its first
+    /// output (rows), and the latest block time it received; read on the worker.
+    private(set) var blocksIn: [Int], rowsIn: [Int], rowsOut: [Int], latestTime: [Int64]
+    /// Work the control plane hands to the thread running the graph, done between two blocks.
+    let mailbox = Mailbox()
     /// Which stages are sources (their blocks are counted) and which are sinks (observed).
     private let isSource: [Bool], isSink: [Bool]
     /// What the stage being called has emitted so far, in order, not yet delivered.
@@ -47,9 +56,14 @@ public final class Pipeline {
     /// Makes every stage of `graph` with the parameter values of `bindings`; the stages' warnings
     /// go to `warnings`.
     /// - Throws: `GraphError` naming each stage that refused its parameters.
-    public init(graph: ValidatedGraph, bindings: RunBindings = RunBindings(), warnings: StageWarnings = StageWarnings()) throws {
+    public init(graph: ValidatedGraph, bindings: RunBindings = RunBindings(), warnings: StageWarnings = StageWarnings(),
+                models: ModelRegistry = .shared) throws {
         self.graph = graph
         self.warnings = warnings
+        self.models = models
+        let stageCount = graph.stages.count
+        (blocksIn, rowsIn, rowsOut) = (Array(repeating: 0, count: stageCount), Array(repeating: 0, count: stageCount), Array(repeating: 0, count: stageCount))
+        latestTime = Array(repeating: 0, count: stageCount)
         isSource = graph.stages.map(\.factory.isSource)
         isSink = graph.stages.map(\.factory.info.outputs.isEmpty)
         routes = graph.stages.map { Array(repeating: [], count: $0.factory.info.outputs.count) }
@@ -60,7 +74,7 @@ public final class Pipeline {
         }
         var problems: [Diagnostic] = []
         for node in graph.stages {
-            let context = StageContext(stageName: node.name, outputs: outputs, warnings: warnings)
+            let context = StageContext(stageName: node.name, outputs: outputs, warnings: warnings, models: models)
             do {
                 let parameters = try Parameters(bindings.parameters(of: node), specs: node.factory.info.parameters)
                 processors.append(try node.factory.make(parameters, context))
@@ -69,6 +83,9 @@ public final class Pipeline {
             }
         }
         guard problems.isEmpty else { throw GraphError(problems) }
+        for (index, processor) in processors.enumerated() {
+            if let swapping = processor as? any ModelSwapping { swappers[index] = swapping }
+        }
         emitters = graph.stages.indices.map { index in
             Output { [unowned self] port, block in try self.collect(block, from: index, port: port) }
         }
@@ -127,6 +144,7 @@ public final class Pipeline {
             return (index, source)
         }
         while try !active.isEmpty && !shouldStop() {
+            mailbox.deliver()
             active = try active.filter { index, source in
                 try calling(index) { try source.produce(output: emitters[index]) }
             }
@@ -143,6 +161,7 @@ public final class Pipeline {
     /// outputs not committed. `run` and a failing `prepare` call it, and so does releasing the
     /// pipeline; after it the pipeline cannot run.
     public func close() {
+        mailbox.close()
         closeStages()
         outputs.discard()
     }
@@ -168,6 +187,7 @@ public final class Pipeline {
         guard routes[stage].indices.contains(port) else {
             throw StageError.failed("emitted on output \(port), but it has \(routes[stage].count) output(s)")
         }
+        if port == 0 { rowsOut[stage] += block.rows }
         if isSource[stage] {
             statistics.blocks += 1
             statistics.seconds += Double(block.rows) * Double(formats[stage][port].hop) / formats[stage][port].sampleRate
@@ -186,6 +206,9 @@ public final class Pipeline {
                     let from = graph.stages[next.stage].inputs[next.port]
                     sinkEventObserver(next.block, formats[from.stage][from.port])
                 }
+                blocksIn[next.stage] += 1
+                rowsIn[next.stage] += next.block.rows
+                latestTime[next.stage] = max(latestTime[next.stage], next.block.time)
                 try attributing(to: next.stage) {
                     try processors[next.stage].process(next.block, port: next.port, output: emitters[next.stage])
                 }

@@ -37,6 +37,15 @@ public enum ParameterValue: Sendable, Hashable, CustomStringConvertible {
     case text(String)
     case flag(Bool)
 
+    /// The value of a number or integer.
+    public var number: Double? {
+        switch self {
+        case .integer(let value): return Double(value)
+        case .number(let value): return value
+        default: return nil
+        }
+    }
+
     /// The value as a graph file writes it.
     public var description: String {
         switch self {
@@ -64,11 +73,15 @@ public struct ParameterSpec: Sendable {
     public var unit: String?
     /// One line of documentation.
     public var doc: String
+    /// Whether the value may change while blocks flow (`sergraph ctl set`); the stage's
+    /// `control` then takes it.
+    public var live: Bool
 
-    /// Declares a parameter.
+    /// Declares a parameter; `live` ones can be set on a running graph.
     public init(_ name: String, _ type: ParameterType, default defaultValue: ParameterValue? = nil,
-                range: ClosedRange<Double>? = nil, unit: String? = nil, doc: String) {
+                range: ClosedRange<Double>? = nil, unit: String? = nil, live: Bool = false, doc: String) {
         self.name = name
+        self.live = live
         self.type = type
         self.defaultValue = defaultValue
         self.range = range

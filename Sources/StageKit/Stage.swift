@@ -97,12 +97,16 @@ public struct StageContext: Sendable {
     public var outputs: OutputFiles
     /// Where the stage says what it worked around (the run reports it with the input it concerns).
     public var warnings: StageWarnings
+    /// Where models are loaded, checked and shared by folder and content.
+    public var models: ModelRegistry
 
     /// Creates a context.
-    public init(stageName: String, outputs: OutputFiles, warnings: StageWarnings = StageWarnings()) {
+    public init(stageName: String, outputs: OutputFiles, warnings: StageWarnings = StageWarnings(),
+                models: ModelRegistry = .shared) {
         self.stageName = stageName
         self.outputs = outputs
         self.warnings = warnings
+        self.models = models
     }
 }
 

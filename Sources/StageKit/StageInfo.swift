@@ -26,6 +26,33 @@ public struct StageInfo: Sendable {
     public func parameter(_ name: String) -> ParameterSpec? {
         parameters.first { $0.name == name }
     }
+
+    /// The parameters that may change while blocks flow.
+    public var liveParameters: [ParameterSpec] { parameters.filter(\.live) }
+
+    /// Reads `text` as a new value of parameter `name` for a running stage, with a graph file's
+    /// checks and wording.
+    /// - Throws: `ParameterError` for an unknown parameter, one not declared live, or a value of
+    ///   the wrong type or out of range.
+    public func liveValue(_ name: String, _ text: String) throws -> ParameterValue {
+        guard let spec = parameter(name) else { throw unknownParameter(name) }
+        guard spec.live else {
+            let live = liveParameters.map(\.name)
+            throw ParameterError("parameter '\(name)' of \(self.name) cannot change while the stage runs; "
+                                 + (live.isEmpty ? "it has no live parameters" : "live: " + live.joined(separator: ", ")))
+        }
+        switch spec.parse(text) {
+        case .success(let value): return value
+        case .failure(let error): throw ParameterError("parameter '\(name)' \(error)")
+        }
+    }
+
+    /// What a graph file is told about a parameter this stage does not declare.
+    public func unknownParameter(_ name: String) -> ParameterError {
+        let hint = closest(to: name, among: parameters.map(\.name)).map { " (did you mean '\($0)'?)" } ?? ""
+        let known = parameters.isEmpty ? "it has none" : "it has " + parameters.map(\.name).joined(separator: ", ")
+        return ParameterError("unknown parameter '\(name)' for \(self.name)\(hint); \(known)")
+    }
 }
 
 /// The declaration of one input or output port.

@@ -16,20 +16,20 @@ public final class Smoother: Stage {
         ],
         parameters: [
             ParameterSpec("method", .choice(["ema", "median", "majority"]), default: .text("ema"), doc: "how windows are combined"),
-            ParameterSpec("alpha", .number, default: .number(0.3), range: 0.001...1, doc: "ema weight of the newest window"),
+            ParameterSpec("alpha", .number, default: .number(0.3), range: 0.001...1, live: true, doc: "ema weight of the newest window"),
             ParameterSpec("windows", .integer, default: .integer(5), range: 1...1000, doc: "median and majority: windows combined"),
-            ParameterSpec("margin", .number, default: .number(0.1), range: 0...1,
+            ParameterSpec("margin", .number, default: .number(0.1), range: 0...1, live: true,
                           doc: "a new label must beat the current one by this much"),
-            ParameterSpec("dwell", .number, default: .number(1), range: 0...3600, unit: "s",
+            ParameterSpec("dwell", .number, default: .number(1), range: 0...3600, unit: "s", live: true,
                           doc: "and keep winning for this long before the decision changes"),
             ParameterSpec("every", .flag, default: .flag(false), doc: "also emit a `decision` event for every window"),
         ])
 
     private let method: String
-    private let alpha: Double
+    private var alpha: Double
     private let windows: Int
-    private let margin: Double
-    private let dwellSeconds: Double
+    private var margin: Double
+    private var dwellSeconds: Double
     private let every: Bool
     private var labels: [String] = []
     private var sampleRate = 1.0
@@ -50,6 +50,16 @@ public final class Smoother: Stage {
         margin = parameters.number("margin")
         dwellSeconds = parameters.number("dwell")
         every = parameters.flag("every")
+    }
+
+    /// alpha, margin and dwell take effect from the next window.
+    public func control(_ name: String, value: String) throws {
+        let number = try Self.info.liveValue(name, value).number ?? 0
+        switch name {
+        case "alpha": alpha = number
+        case "margin": margin = number
+        default: dwellSeconds = number
+        }
     }
 
     public func prepare(inputs: [StreamFormat]) throws -> [StreamFormat] {

@@ -32,6 +32,7 @@ public final class Wav2Vec2Stage: Stage {
         ])
 
     private let modelPath: String
+    private let models: ModelRegistry
     private let windowSeconds: Double
     private let hopSeconds: Double
     private let depth: Int?
@@ -61,6 +62,7 @@ public final class Wav2Vec2Stage: Stage {
 
     public init(parameters: Parameters, context: StageContext) throws {
         modelPath = parameters.text("model")
+        models = context.models
         windowSeconds = parameters.number("window")
         hopSeconds = parameters.number("hop")
         depth = parameters.integer("layers") == 0 ? nil : parameters.integer("layers")
@@ -77,19 +79,26 @@ public final class Wav2Vec2Stage: Stage {
     }
 
     /// At validation: loads the model (config, every tensor's shape, the precision on this
-    /// processor) into the shared cache, so a broken folder is reported before any audio flows
-    /// and the run that follows does not load it again.
+    /// processor) into the engine's shared model registry, so a broken folder is reported before
+    /// any audio flows and the run that follows does not load it again.
     @Sendable static func check(_ parameters: Parameters) throws {
         guard let precision = Precision(rawValue: parameters.text("precision")) else {
             throw StageError.failed("precision '\(parameters.text("precision"))' is neither float32 nor bfloat16")
         }
-        _ = try ModelCache.shared.encoder(at: parameters.text("model"), precision: precision)
+        _ = try encoder(at: parameters.text("model"), precision: precision, models: .shared)
+    }
+
+    /// The encoder in `path` at `precision`, loaded once per folder content and shared.
+    private static func encoder(at path: String, precision: Precision, models: ModelRegistry) throws -> Wav2Vec2Encoder {
+        try models.model(at: path, variant: "wav2vec2 \(precision.rawValue)") {
+            try Wav2Vec2Encoder(folder: $0, precision: precision)
+        }.model
     }
 
     public func prepare(inputs: [StreamFormat]) throws -> [StreamFormat] {
         try inputs[0].require(sampleRate: 16000, port: "in")
         try inputs[0].require(channels: 1, port: "in")
-        let encoder = try ModelCache.shared.encoder(at: modelPath, precision: precision)
+        let encoder = try Self.encoder(at: modelPath, precision: precision, models: models)
         self.encoder = encoder
         let available = min(depth ?? encoder.config.layers, encoder.config.layers)
         selected = try Self.layers(outputLayers, available: available)
@@ -236,24 +245,6 @@ public final class Wav2Vec2Stage: Stage {
         }
         let total = weights.reduce(0, +)
         return weights.map { $0 / total }
-    }
-}
-
-/// Encoders loaded once per process and shared by every stage that names the same folder.
-final class ModelCache: @unchecked Sendable {
-    static let shared = ModelCache()
-    private let lock = NSLock()
-    private var encoders: [String: Wav2Vec2Encoder] = [:]
-
-    func encoder(at path: String, precision: Precision) throws -> Wav2Vec2Encoder {
-        let folder = URL(fileURLWithPath: path).standardizedFileURL.path
-        let key = folder + "#" + precision.rawValue
-        return try lock.withLock {
-            if let cached = encoders[key] { return cached }
-            let encoder = try Wav2Vec2Encoder(folder: folder, precision: precision)
-            encoders[key] = encoder
-            return encoder
-        }
     }
 }
 

@@ -8,7 +8,8 @@ import StageKit
 /// progress display, and exit 2 for unusable arguments, 1 if any input failed. SIGINT or
 /// SIGTERM stops the workers at their next block, discards the interrupted inputs' outputs,
 /// prints the summary and exits 130 or 143.
-func runBatch(_ graph: () throws -> ValidatedGraph, inputs: [String], output: String, jobs: Int, force: Bool) throws {
+func runBatch(_ graph: () throws -> ValidatedGraph, inputs: [String], output: String, jobs: Int, force: Bool,
+              control: String? = nil) throws {
     let files: [BatchInput]
     do {
         files = try collectInputs(inputs, extensions: audioFileExtensions) { printError("warning: \($0)") }
@@ -20,19 +21,24 @@ func runBatch(_ graph: () throws -> ValidatedGraph, inputs: [String], output: St
         printError("error: no audio files found in \(inputs.joined(separator: ", "))")
         throw ExitCode(2)
     }
-    try runBatch(graph, files: files, output: output, jobs: jobs, force: force)
+    try runBatch(graph, files: files, output: output, jobs: jobs, force: force, control: control)
 }
 
 /// Runs the graph over `files` (already collected) with a progress display; exits as `runBatch` does.
-func runBatch(_ graph: () throws -> ValidatedGraph, files: [BatchInput], output: String, jobs: Int, force: Bool) throws {
+func runBatch(_ graph: () throws -> ValidatedGraph, files: [BatchInput], output: String, jobs: Int, force: Bool,
+              control: String? = nil) throws {
     let processor: BatchProcessor
+    let server: ControlServer?
     do {
         processor = BatchProcessor(graph: try graph(), outputDirectory: output, jobs: jobs, force: force)
         try processor.check(inputCount: files.count)
+        let controller = BatchController(graph: processor.graph, changes: processor.changes)
+        server = try control.map { try ControlServer(path: $0) { controller.handle($0) } }
     } catch {
         printError("\(error)")
         throw ExitCode(2)
     }
+    defer { server?.close() }
     do {
         try makeFolders(output)
     } catch {

@@ -27,7 +27,11 @@ struct Process: ParsableCommand {
     @Flag(help: "Process inputs even when their outputs exist.")
     var force = false
 
+    @Option(help: "Listen on this control socket: `sergraph ctl --control PATH swap|set` changes models and live parameters from the next input to start.")
+    var control: String?
+
     func run() throws {
-        try runBatch({ try loadGraph(graph, registry: makeRegistry()) }, inputs: inputs, output: output, jobs: jobs, force: force)
+        try runBatch({ try loadGraph(graph, registry: makeRegistry()) }, inputs: inputs, output: output, jobs: jobs, force: force,
+                     control: control)
     }
 }

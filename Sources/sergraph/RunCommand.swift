@@ -37,6 +37,9 @@ struct Run: ParsableCommand {
     @Option(name: .shortAndLong, help: "Folder for output files ({stem} is 'live').")
     var output = "."
 
+    @Option(help: "Control socket for `sergraph ctl` (default: $XDG_RUNTIME_DIR/sergraph/CLIENT.sock or /tmp/sergraph-UID/CLIENT.sock).")
+    var control: String?
+
     func run() throws {
         let session = JackSession(options: .init(clientName: clientName, server: server, autoConnect: autoConnect, reconnect: reconnect))
         session.report = { printError($0) }
@@ -55,7 +58,21 @@ struct Run: ParsableCommand {
             printError("\(error)")
             throw ExitCode(2)
         }
+        let controlPlane: ControlPlane
+        do {
+            controlPlane = try ControlPlane(pipeline: pipeline, path: control ?? ControlSocket.defaultPath(name: clientName)) {
+                let live = session.statistics
+                return ["xruns": live.xruns, "dropped_frames": live.droppedFrames, "underrun_frames": live.underrunFrames,
+                        "queued_frames": session.captures.map(\.queuedFrames)]
+            }
+        } catch {
+            session.close()
+            printError("error: \(error)")
+            throw ExitCode(2)
+        }
+        defer { controlPlane.close() }
         announce(session)
+        printError("control: sergraph ctl --control \(controlPlane.path) status")
 
         let stop = StopSignals { session.requestStop() }
         let delays = DelayMeter(session: session)

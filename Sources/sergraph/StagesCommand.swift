@@ -74,6 +74,7 @@ struct Stages: ParsableCommand {
             facts.append(spec.defaultValue.map { "default \($0.description.isEmpty ? "\"\"" : $0.description)" } ?? "required")
             if let range = spec.range { facts.append("\(range.lowerBound.formatted)...\(range.upperBound.formatted)") }
             if let unit = spec.unit { facts.append(unit) }
+            if spec.live { facts.append("live: `sergraph ctl set`") }
             lines.append("  " + column(spec.name, nameWidth + 1) + spec.doc)
             lines.append("  " + column("", nameWidth + 1) + "(\(facts.joined(separator: ", ")))")
         }

@@ -1,0 +1,163 @@
+import Foundation
+import StageKit
+
+/// A control request that cannot be carried out, worded for the person who asked.
+public struct ControlError: Error, Sendable, CustomStringConvertible {
+    public var description: String
+
+    public init(_ description: String) { self.description = description }
+}
+
+/// What one stage has done so far, for `sergraph ctl status`.
+public struct StageStatus: Sendable {
+    public var name: String
+    public var type: String
+    /// Blocks and rows (windows, frames or samples) received on all inputs.
+    public var blocksIn: Int, rowsIn: Int
+    /// Rows emitted on the first output.
+    public var rowsOut: Int
+    /// The model in use, for stages whose model can be swapped.
+    public var model: ModelRegistry.Entry?
+}
+
+/// What a model swap did.
+public struct SwapOutcome: Sendable {
+    /// The model now running.
+    public var model: ModelRegistry.Entry
+    /// Windows the stage had received when the new model took over: the first window the new
+    /// model processed is the one after these (counting from 1).
+    public var windowsBefore: Int
+    /// When it took over, and how long the swap took from the request.
+    public var seconds: Double
+}
+
+/// Changing a running pipeline from another thread: each change is checked first (off the
+/// audio path), then carried out by the pipeline's own thread between two blocks.
+extension Pipeline {
+    /// How long a request waits for the pipeline's thread to reach the end of a block.
+    public static let controlTimeout = 10.0
+
+    /// Every stage's counters and model, taken between two blocks.
+    /// - Throws: `ControlError` when the pipeline has ended.
+    public func status() throws -> [StageStatus] {
+        try onPipelineThread {
+            self.graph.stages.indices.map { index in
+                StageStatus(name: self.graph.stages[index].name, type: self.graph.stages[index].factory.info.name,
+                            blocksIn: self.blocksIn[index], rowsIn: self.rowsIn[index], rowsOut: self.rowsOut[index],
+                            model: self.swappers[index]?.model)
+            }
+        }
+    }
+
+    /// Loads and checks the model in `folder` on the calling thread, then installs it in stage
+    /// `stage` between two blocks; the model it replaces is released on the calling thread.
+    /// - Throws: `ControlError` naming what is wrong: the stage, the model (file, tensor,
+    ///   setting), or labels that stages downstream agreed otherwise. The old model keeps running.
+    public func swapModel(stage name: String, to folder: String) throws -> SwapOutcome {
+        let started = Date()
+        let index = try stageIndex(name)
+        guard let swapping = swappers[index] else {
+            throw ControlError("stage '\(name)' (\(graph.stages[index].factory.info.name)) has no model to swap")
+        }
+        guard formats.count == graph.stages.count else { throw ControlError("the graph has not agreed its formats yet") }
+        let prepared: PreparedModel
+        do {
+            prepared = try swapping.loadModel(from: folder, models: models)
+        } catch {
+            throw ControlError("stage '\(name)': model \(folder) refused: \(error); the old model keeps running")
+        }
+        try checkDownstream(accepts: prepared.outputs, from: index)
+        let (replaced, windows) = try onPipelineThread { () -> (PreparedModel, Int) in
+            (swapping.install(prepared), self.rowsIn[index])
+        }
+        if replaced.entry != prepared.entry { models.release(replaced.entry) }
+        return SwapOutcome(model: prepared.entry, windowsBefore: windows, seconds: Date().timeIntervalSince(started))
+    }
+
+    /// Sets live parameter `parameter` of stage `stage` to `value` (as a graph file writes it)
+    /// between two blocks, after the checks a graph file gets.
+    /// - Throws: `ControlError` with the graph file's message, or the stage's refusal.
+    public func setParameter(stage name: String, _ parameter: String, to value: String) throws {
+        let index = try stageIndex(name)
+        do {
+            _ = try graph.stages[index].factory.info.liveValue(parameter, value)
+        } catch {
+            throw ControlError("stage '\(name)': \(error)")
+        }
+        try onPipelineThread {
+            guard let processor = self.processors.indices.contains(index) ? self.processors[index] : nil else {
+                throw ControlError("the graph has ended")
+            }
+            do {
+                try processor.control(parameter, value: value)
+            } catch {
+                throw ControlError("stage '\(name)': \(error)")
+            }
+        }
+    }
+
+    /// Sends an `error` event saying `message` about stage `stage` to every sink that takes
+    /// events, between two blocks, at the latest time each has seen. A sink that fails to take
+    /// it is left alone (the run reports its own failures).
+    public func reportError(stage: String, _ message: String) {
+        _ = mailbox.post({
+            for (index, node) in self.graph.stages.enumerated() where node.factory.info.outputs.isEmpty {
+                for (port, input) in node.inputs.enumerated()
+                where self.formats.indices.contains(input.stage) && self.formats[input.stage][input.port].kind == .event {
+                    let event = Event(time: self.latestTime[index], name: "error",
+                                      fields: [.init("stage", .text(stage)), .init("message", .text(message))])
+                    guard self.processors.indices.contains(index) else { return }
+                    try? self.processors[index].process(Block(events: [event]), port: port, output: self.emitters[index])
+                }
+            }
+        }, refuse: {})
+    }
+
+    /// Refuses output formats that differ from those the stages reading them agreed.
+    private func checkDownstream(accepts outputs: [StreamFormat], from index: Int) throws {
+        for (port, format) in outputs.enumerated() where formats[index].indices.contains(port) {
+            let agreed = formats[index][port]
+            let readers = routes[index][port].map { "'\(graph.stages[$0.stage].name)'" }
+            guard !readers.isEmpty, format.labels != agreed.labels || format.width != agreed.width else { continue }
+            let portName = graph.stages[index].factory.info.outputs[port].name
+            let what = format.labels != agreed.labels
+                ? "labels (\(format.labels.joined(separator: ", "))) differ from (\(agreed.labels.joined(separator: ", ")))"
+                : "width \(format.width) differs from \(agreed.width)"
+            throw ControlError("stage '\(graph.stages[index].name)': the new model's \(what) on port '\(portName)', which "
+                               + "\(readers.joined(separator: ", ")) agreed at the start and cannot change while running; "
+                               + "the old model keeps running")
+        }
+    }
+
+    private func stageIndex(_ name: String) throws -> Int {
+        guard let index = graph.stages.firstIndex(where: { $0.name == name }) else {
+            let hint = closest(to: name, among: graph.stages.map(\.name)).map { " (did you mean '\($0)'?)" } ?? ""
+            throw ControlError("no stage '\(name)' in the graph\(hint); it has \(graph.stages.map(\.name).joined(separator: ", "))")
+        }
+        return index
+    }
+
+    /// Runs `body` on the pipeline's thread between two blocks and waits for its result.
+    private func onPipelineThread<T>(_ body: @escaping () throws -> T) throws -> T {
+        let done = DispatchSemaphore(value: 0)
+        let box = ResultBox<T>()
+        let posted = mailbox.post({
+            box.result = Result { try body() }
+            done.signal()
+        }, refuse: {
+            box.result = .failure(ControlError("the graph has ended"))
+            done.signal()
+        })
+        guard posted else { throw ControlError("the graph has ended") }
+        guard done.wait(timeout: .now() + Self.controlTimeout) == .success else {
+            throw ControlError("the graph did not finish a block within \(Int(Self.controlTimeout)) s")
+        }
+        guard let result = box.result else { throw ControlError("the graph has ended") }
+        return try result.get()
+    }
+}
+
+/// A result handed from the pipeline's thread to the waiting one (the semaphore orders them).
+private final class ResultBox<T>: @unchecked Sendable {
+    var result: Result<T, Error>?
+}

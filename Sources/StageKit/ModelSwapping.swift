@@ -1,0 +1,42 @@
+/// A stage whose model can be replaced while blocks flow (`sergraph ctl swap`, SIGHUP, `watch`).
+///
+/// ```
+///  control thread                        graph worker (between two blocks)
+///  loadModel(folder:) ── PreparedModel ─▶ install(_:) ── the model replaced ─▶ released by the
+///   reads, checks, allocates               swaps references only                control thread
+/// ```
+/// `loadModel` runs off the audio path, after `prepare`: it loads the folder and checks it
+/// against the formats agreed then, and builds everything the model needs to run. `install`
+/// only exchanges references, so the next block is processed by the new model and none is
+/// skipped or processed twice.
+public protocol ModelSwapping: Processor {
+    /// The model in use: its folder and content hash, as the registry knows it.
+    var model: ModelRegistry.Entry? { get }
+
+    /// Loads the model in `folder` through `models` and checks it against the agreed formats.
+    /// - Returns: the model ready to run, with the output formats it would produce.
+    /// - Throws: what is wrong with the folder (naming the file or tensor) or with its fit to
+    ///   the graph (naming the setting).
+    func loadModel(from folder: String, models: ModelRegistry) throws -> PreparedModel
+
+    /// Makes `prepared` (from this stage's `loadModel`) the model the next block meets.
+    /// - Returns: the model it replaces, for the caller to release off the audio path.
+    func install(_ prepared: PreparedModel) -> PreparedModel
+}
+
+/// A model loaded and checked, ready to be installed between two blocks.
+public struct PreparedModel: @unchecked Sendable {
+    /// Where it came from.
+    public var entry: ModelRegistry.Entry
+    /// The formats the stage's outputs have with it, in port order.
+    public var outputs: [StreamFormat]
+    /// Whatever the stage needs to run it (its weights, its buffers), opaque to the engine.
+    public var payload: Any
+
+    /// A prepared model.
+    public init(entry: ModelRegistry.Entry, outputs: [StreamFormat], payload: Any) {
+        self.entry = entry
+        self.outputs = outputs
+        self.payload = payload
+    }
+}
