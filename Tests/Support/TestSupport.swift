@@ -187,3 +187,17 @@ public func jsonLines(_ path: String) throws -> [[String: Any]] {
 public struct JSONLinesError: Error, CustomStringConvertible {
     public var description: String
 }
+
+/// `sergraph ctl ARGUMENTS --control SOCKET`: its status, the answer it printed (nil unless JSON) and its error output.
+public func ctl(_ socket: String, _ arguments: [String]) throws -> (status: Int32, answer: [String: Any]?, stderr: String) {
+    let result = try runCommand(sergraphExecutable, ["ctl"] + arguments + ["--control", socket])
+    let answer = (try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8))) as? [String: Any]
+    return (result.status, answer, result.stderr)
+}
+
+/// A second student model from `source` by scripts/student-variant (same labels and shapes,
+/// other posteriors unless `options` break it: --wrong-shape, --truncate).
+public func studentVariant(of source: String, at destination: String, _ options: [String] = []) throws {
+    let result = try runCommand("/usr/bin/env", ["python3", packageRoot + "/scripts/student-variant", source, destination] + options)
+    guard result.status == 0 else { throw JSONLinesError(description: "student-variant failed: \(result.stderr)") }
+}
