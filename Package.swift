@@ -61,7 +61,7 @@ let package = Package(
         // Classification measures (UA, WA, macro-F1) and the confusion matrix as a PNG picture.
         .target(name: "Evaluation", dependencies: ["CZlib"], swiftSettings: swift5),
         // Labelled corpora: manifests, speaker splits, corpus synthesis (espeak-ng, sox), file-name layouts.
-        .target(name: "Corpora", dependencies: ["AudioFiles"], swiftSettings: swift5),
+        .target(name: "Corpora", dependencies: ["AudioFiles", "StageKit"], swiftSettings: swift5),
         // The engine: graph files, validation, scheduling, batch processing.
         .target(name: "SERGraph", dependencies: ["StageKit", "CStagePlugin", "Yams"], swiftSettings: swift5),
         // A harness that runs one stage outside a graph, for stage tests (ours and plugin authors').

@@ -1,5 +1,6 @@
 import AudioFiles
 import Foundation
+import StageKit
 
 /// Renders one planned clip: espeak-ng speaks the SSML, sox applies the class's effects and
 /// resamples, then background noise and a level change are mixed in here, from the clip's own
@@ -26,7 +27,7 @@ public struct ClipSynthesizer: Sendable {
         }
         applyGain(decibels: gain, to: &samples)
         let path = (folder as NSString).appendingPathComponent(clip.path)
-        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: parentFolder(of: path), withIntermediateDirectories: true)
         let partial = path + ".partial"
         let writer = try AudioFileWriter(path: partial, sampleRate: options.rate, channels: 1, encoding: .pcm16, container: "wav")
         try writer.write(samples)

@@ -1,4 +1,5 @@
 import Foundation
+import StageKit
 
 /// Which part of a corpus a clip belongs to. Speakers never cross parts.
 public enum Split: String, Sendable, CaseIterable, Comparable {
@@ -60,7 +61,7 @@ public struct Manifest: Sendable {
         } catch {
             throw ManifestError(file: path, line: 0, reason: "cannot read the manifest (\(error.localizedDescription))")
         }
-        let folder = (path as NSString).deletingLastPathComponent
+        let folder = parentFolder(of: path)
         var lines = text.components(separatedBy: "\n")
         if lines.last == "" { lines.removeLast() }
         guard let first = lines.first, first.trimmingCharacters(in: .whitespaces.union(["\r"])) == header else {

@@ -17,7 +17,8 @@ public struct GraphLoader {
         let spec = ChainParser.isChain(argument) ? try ChainParser.parse(argument) : try GraphFileParser.parse(file: argument)
         var registry = self.registry
         var problems: [Diagnostic] = []
-        let graphFolder = (spec.file as NSString).deletingLastPathComponent.isEmpty ? "." : (spec.file as NSString).deletingLastPathComponent
+        let specFolder = parentFolder(of: spec.file)
+        let graphFolder = specFolder.isEmpty ? "." : specFolder
         for plugin in spec.plugins {
             for problem in registry.loadPlugins([plugin.path], relativeTo: graphFolder) {
                 problems.append(Diagnostic(problem, at: plugin.location))

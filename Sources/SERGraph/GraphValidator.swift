@@ -118,7 +118,7 @@ public struct GraphValidator: Sendable {
     private func resolvePath(_ value: ParameterValue, spec: ParameterSpec, graphFile: String) -> ParameterValue {
         guard spec.type == .inputPath, case .text(let path) = value, !path.isEmpty, !path.hasPrefix("/"),
               graphFile != ChainParser.file else { return value }
-        let folder = (graphFile as NSString).deletingLastPathComponent
+        let folder = parentFolder(of: graphFile)
         return .text(folder.isEmpty ? path : (folder as NSString).appendingPathComponent(path))
     }
 

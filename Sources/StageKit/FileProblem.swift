@@ -35,7 +35,7 @@ public func makeFolders(_ path: String) throws {
         }
         return
     }
-    let parent = (path as NSString).deletingLastPathComponent
+    let parent = parentFolder(of: path)
     if !parent.isEmpty && parent != path { try makeFolders(parent) }
     guard mkdir(path, 0o777) == 0 || errno == EEXIST else {
         throw StageError.file(path: path, doing: "make the folder", errno: errno)

@@ -35,7 +35,7 @@ public final class OutputFiles: @unchecked Sendable {
         if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue {
             throw StageError.file(path: path, message: Self.folderInTheWay)
         }
-        let folder = (path as NSString).deletingLastPathComponent
+        let folder = parentFolder(of: path)
         if !folder.isEmpty { try makeFolders(folder) }
         let temporary = path + ".partial"
         try lock.withLock {

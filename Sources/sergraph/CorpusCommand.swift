@@ -2,6 +2,7 @@ import ArgumentParser
 import AudioFiles
 import Corpora
 import Foundation
+import StageKit
 
 struct Corpus: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -141,7 +142,7 @@ struct CorpusIndex: ParsableCommand {
         let (dev, test) = try pair(splits, "--splits")
         let indexer = CorpusIndexer(layout: layout, classes: classes == "all" ? nil : list(classes),
                                     splits: SpeakerSplits(dev: dev, test: test, seed: seed))
-        let manifestFolder = (URL(fileURLWithPath: output).standardizedFileURL.path as NSString).deletingLastPathComponent
+        let manifestFolder = parentFolder(of: URL(fileURLWithPath: output).standardizedFileURL.path)
         do {
             let (manifest, skipped) = try indexer.index(folder, extensions: audioFileExtensions, manifestFolder: manifestFolder)
             try manifest.write(to: output)

@@ -3,6 +3,7 @@ import ArrayFiles
 import Corpora
 import Evaluation
 import Foundation
+import StageKit
 import Neural
 import SERGraph
 
@@ -62,7 +63,7 @@ struct Eval: ParsableCommand {
 
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("sergraph-eval-\(getpid())").path
         defer { try? FileManager.default.removeItem(atPath: scratch) }
-        let folder = (data as NSString).deletingLastPathComponent
+        let folder = parentFolder(of: data)
         let inputs = chosen.enumerated().map { index, entry in
             let path = entry.path.hasPrefix("/") ? entry.path : (folder as NSString).appendingPathComponent(entry.path)
             return BatchInput(path: path, stem: "clip-\(index)", size: 0)

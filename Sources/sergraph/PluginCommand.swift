@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import StageKit
 
 struct Plugin: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -42,7 +43,7 @@ struct PluginNew: ParsableCommand {
                                    sergraphIdentity: sdkPackage.lastPathComponent.lowercased()).files
         for (path, text) in files {
             let file = (root as NSString).appendingPathComponent(path)
-            try FileManager.default.createDirectory(atPath: (file as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(atPath: parentFolder(of: file), withIntermediateDirectories: true)
             try text.write(toFile: file, atomically: true, encoding: .utf8)
         }
         print("""

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Corpora
 import Foundation
+import StageKit
 import SERGraph
 
 struct Train: ParsableCommand {
@@ -57,7 +58,7 @@ struct TrainStudent: ParsableCommand {
             printError("error: \(error)")
             throw ExitCode(2)
         }
-        let folder = (data as NSString).deletingLastPathComponent
+        let folder = parentFolder(of: data)
         let featureFolder = features ?? (folder as NSString).appendingPathComponent("features/logmel-\(Self.settingsKey)")
         try extractFeatures(manifest, manifestFolder: folder, into: featureFolder)
         try runTrainer(environment, featureFolder: featureFolder)

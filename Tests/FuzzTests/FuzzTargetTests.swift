@@ -71,7 +71,7 @@ import TestSupport
 
     @Test func modelConfigs() throws {
         let campaign = try FuzzCampaign("model-config", fileExtension: "json", inputSubfolder: "model")
-        let folder = (campaign.inputPath as NSString).deletingLastPathComponent
+        let folder = parentFolder(of: campaign.inputPath)
         let weights = folder + "/model.safetensors"
         if !FileManager.default.fileExists(atPath: weights) {
             try FileManager.default.createSymbolicLink(atPath: weights, withDestinationPath: packageRoot + "/Tests/Fixtures/wav2vec2/base-tiny/model.safetensors")

@@ -134,7 +134,7 @@ public enum PluginLoader {
     /// The folder of the running executable.
     static let executableFolder: String = {
         let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        return (executable as NSString).deletingLastPathComponent
+        return parentFolder(of: executable)
     }()
 }
 
