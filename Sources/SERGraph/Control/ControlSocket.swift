@@ -99,7 +99,7 @@ public final class ControlServer: @unchecked Sendable {
     public init(path: String, handle: @escaping @Sendable ([String: Any]) -> [String: Any]) throws {
         self.path = path
         self.handle = handle
-        let folder = (path as NSString).deletingLastPathComponent
+        let folder = parentFolder(of: path)
         if !folder.isEmpty, !FileManager.default.fileExists(atPath: folder) {
             do {
                 try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true,
