@@ -21,6 +21,7 @@ public enum BuiltinStages {
             StageFactory(Smoother.self),
             StageFactory(OSCSink.self),
             StageFactory(Wav2Vec2Stage.self, check: Wav2Vec2Stage.check),
+            StageFactory(Wav2Vec2ClassifierStage.self, check: Wav2Vec2ClassifierStage.check),
             StageFactory(StudentStage.self),
             StageFactory(AudioFileSink.self),
             StageFactory(JSONLinesSink.self),

@@ -60,19 +60,29 @@ public final class Wav2Vec2Stage: Stage {
     private var frameSum: [Float] = []
     private var frameCount = 0
 
-    public init(parameters: Parameters, context: StageContext) throws {
-        modelPath = parameters.text("model")
-        models = context.models
-        windowSeconds = parameters.number("window")
-        hopSeconds = parameters.number("hop")
-        depth = parameters.integer("layers") == 0 ? nil : parameters.integer("layers")
-        outputLayers = parameters.text("output-layers")
-        combine = parameters.text("combine")
-        layerWeightsText = parameters.text("layer-weights")
-        pooling = parameters.text("pooling")
-        precision = Precision(rawValue: parameters.text("precision"))!
-        segmentSeconds = parameters.number("segment")
-        overlapSeconds = parameters.number("overlap")
+    public convenience init(parameters: Parameters, context: StageContext) throws {
+        try self.init(model: parameters.text("model"), models: context.models, window: parameters.number("window"), hop: parameters.number("hop"),
+                      layers: parameters.integer("layers"), outputLayers: parameters.text("output-layers"), combine: parameters.text("combine"),
+                      layerWeights: parameters.text("layer-weights"), pooling: parameters.text("pooling"),
+                      precision: Precision(rawValue: parameters.text("precision"))!, segment: parameters.number("segment"),
+                      overlap: parameters.number("overlap"))
+    }
+
+    /// The stage with its parameters' values (`layers` 0: all); `wav2vec2-classifier` runs one inside.
+    init(model: String, models: ModelRegistry, window: Double, hop: Double, layers: Int, outputLayers: String, combine: String,
+         layerWeights: String, pooling: String, precision: Precision, segment: Double, overlap: Double) throws {
+        modelPath = model
+        self.models = models
+        windowSeconds = window
+        hopSeconds = hop
+        depth = layers == 0 ? nil : layers
+        self.outputLayers = outputLayers
+        self.combine = combine
+        layerWeightsText = layerWeights
+        self.pooling = pooling
+        self.precision = precision
+        segmentSeconds = segment
+        overlapSeconds = overlap
         guard segmentSeconds == 0 || (segmentSeconds >= 1 && overlapSeconds < segmentSeconds) else {
             throw StageError.failed("segment \(segmentSeconds.formatted) s must be 0 or at least 1 s, and longer than overlap \(overlapSeconds.formatted) s")
         }
@@ -89,7 +99,7 @@ public final class Wav2Vec2Stage: Stage {
     }
 
     /// The encoder in `path` at `precision`, loaded once per folder content and shared.
-    private static func encoder(at path: String, precision: Precision, models: ModelRegistry) throws -> Wav2Vec2Encoder {
+    static func encoder(at path: String, precision: Precision, models: ModelRegistry) throws -> Wav2Vec2Encoder {
         try models.model(at: path, variant: "wav2vec2 \(precision.rawValue)") {
             try Wav2Vec2Encoder(folder: $0, precision: precision)
         }.model

@@ -10,14 +10,17 @@ public final class Wav2Vec2Encoder: @unchecked Sendable {
     /// A classification checkpoint's learned weighting of the hidden states (`layer_weights`,
     /// one per state, softmax-normalised as Hugging Face applies it), if it has one.
     public let learnedLayerWeights: [Float]?
+    /// The classification head of a `*ForSequenceClassification` checkpoint, nil for a plain encoder.
+    public let head: Wav2Vec2ClassificationHead?
     private let weights: Wav2Vec2Weights
 
-    /// Loads the model in `folder`.
+    /// Loads the model in `folder`, with its classification head if it is a `*ForSequenceClassification` checkpoint.
     /// - Throws: `UnsupportedPrecision` if this machine cannot run `precision`; `ModelError` or
     ///   `SafeTensorsError` naming the file, and for weights the tensor, its expected and found shape.
     public init(folder: String, precision: Precision = .float32) throws {
         try precision.requireAvailable()
-        let config = try Wav2Vec2Config(path: (folder as NSString).appendingPathComponent("config.json"))
+        let configPath = (folder as NSString).appendingPathComponent("config.json")
+        let config = try Wav2Vec2Config(path: configPath)
         let file = try SafeTensorsFile(path: (folder as NSString).appendingPathComponent("model.safetensors"))
         self.config = config
         self.precision = precision
@@ -32,6 +35,7 @@ public final class Wav2Vec2Encoder: @unchecked Sendable {
         } else {
             learnedLayerWeights = nil
         }
+        head = try Wav2Vec2ClassificationHead.load(configPath: configPath, file: file, config: config)
     }
 
     /// The intermediate results of one pass, [frames, width] each.
