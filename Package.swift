@@ -54,6 +54,8 @@ let package = Package(
                 swiftSettings: swift5),
         // Tensors on BLAS, safetensors, the wav2vec2 encoder.
         .target(name: "Neural", dependencies: ["COpenBLAS", "CDNNL", "CVectorMath", "CCPUFeatures"], swiftSettings: swift5),
+        // Neighbour graphs over embeddings (Neural Structured Learning): cosine top-k, exact or by hashing.
+        .target(name: "NeighbourGraph", dependencies: ["Neural"], swiftSettings: swift5),
         // NumPy .npy arrays: feature files out, golden vectors in.
         .target(name: "ArrayFiles", swiftSettings: swift5),
         // zlib, for PNG pictures.
@@ -71,7 +73,7 @@ let package = Package(
         // The command-line tool.
         .executableTarget(
             name: "sergraph",
-            dependencies: ["SERGraph", "Stages", "Neural", "DSP", "AudioFiles", "ArrayFiles", "Corpora", "Evaluation",
+            dependencies: ["SERGraph", "Stages", "Neural", "DSP", "AudioFiles", "ArrayFiles", "Corpora", "Evaluation", "NeighbourGraph",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: swift5),
 
@@ -89,6 +91,7 @@ let package = Package(
         .testTarget(name: "PluginTests", dependencies: ["SERGraph", "Stages", "StageTesting", "StageKit", "TestSupport", "AudioFiles"],
                     exclude: ["Fixtures"], swiftSettings: swift5),
         .testTarget(name: "NeuralTests", dependencies: ["Neural", "ArrayFiles", "TestSupport"], swiftSettings: swift5),
+        .testTarget(name: "NeighbourGraphTests", dependencies: ["NeighbourGraph", "Corpora"], swiftSettings: swift5),
         .testTarget(name: "StageKitTests", dependencies: ["StageKit"], swiftSettings: swift5),
         .testTarget(name: "DSPTests", dependencies: ["DSP", "AudioFiles", "Corpora", "TestSupport"], swiftSettings: swift5),
         .testTarget(name: "AudioFilesTests", dependencies: ["AudioFiles", "TestSupport"], swiftSettings: swift5),

@@ -159,7 +159,7 @@ struct Eval: ParsableCommand {
 }
 
 /// A batch's progress as a count of clips.
-private final class ClipProgress: BatchProgress, @unchecked Sendable {
+final class ClipProgress: BatchProgress, @unchecked Sendable {
     let counter: CountProgress
     init(_ counter: CountProgress) { self.counter = counter }
     func started(_ input: BatchInput) {}
