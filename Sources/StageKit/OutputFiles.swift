@@ -21,8 +21,9 @@ public final class OutputFiles: @unchecked Sendable {
 
     /// Reserves `path` as an output and returns the temporary path to write instead.
     /// Missing parent folders are created.
-    /// - Throws: `StageError.file` when `path` is a folder (an output never replaces one), is
-    ///   already an output of this run, or its folder cannot be made.
+    /// - Throws: `StageError.file` when `path` is "-" (standard output is not a file), is a
+    ///   folder (an output never replaces one), is already an output of this run, or its folder
+    ///   cannot be made.
     public func temporaryPath(for path: String) throws -> String {
         if let host, let reserve = host.temporary_path {
             var buffer = [CChar](repeating: 0, count: 4096)
@@ -30,6 +31,9 @@ public final class OutputFiles: @unchecked Sendable {
                 throw StageError.file(path: path, message: "the host cannot reserve this output")
             }
             return String(cString: buffer)
+        }
+        guard path != "-" else {
+            throw StageError.file(path: path, message: "this sink writes a file, not standard output; give it a file name")
         }
         var isFolder: ObjCBool = false
         if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue {

@@ -74,4 +74,13 @@ import Testing
         #expect(error?.description.contains("already an output of this run") == true)
         outputs.discard()
     }
+
+    /// "-" means standard output to the text sinks; a sink that writes a file refuses it rather
+    /// than create a file named "-" in the working folder.
+    @Test func standardOutputIsNotAFile() {
+        let outputs = OutputFiles()
+        let error = #expect(throws: StageError.self) { try outputs.temporaryPath(for: "-") }
+        #expect(error?.description.contains("not standard output") == true)
+        #expect(!FileManager.default.fileExists(atPath: "-.partial"))
+    }
 }
