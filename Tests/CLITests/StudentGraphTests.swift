@@ -70,10 +70,10 @@ import TestSupport
         #expect(good.stdout.contains("student (student) → posterior(neutral,happy,sad,angry,fearful), embedding(dim 256"))
         let mels = try validate(try graph(logmel: "mels: 40", model: fixtureModel, in: folder))
         #expect(mels.status == 1)
-        #expect(mels.stderr.contains("g.yaml:6:5: error: stage 'student' port 'in': feature setting 'mels' differs: the model was trained with 64, the upstream logmel gives 40"),
+        #expect(mels.stderr.contains("g.yaml:6:5: error: stage 'student' port 'in' (fed by 'window'): feature setting 'mels' differs: the model was trained with 64, the upstream logmel gives 40"),
                 "\(mels.stderr)")
         let length = try validate(try graph(logmel: "mels: 64", window: "length: 1, hop: 0.25", model: fixtureModel, in: folder))
-        #expect(length.stderr.contains("g.yaml:6:5: error: stage 'student' port 'in': window length differs: the model takes 20 frames, the upstream window gives 100"),
+        #expect(length.stderr.contains("g.yaml:6:5: error: stage 'student' port 'in' (fed by 'window'): window length differs: the model takes 20 frames, the upstream window gives 100"),
                 "\(length.stderr)")
     }
 
