@@ -22,7 +22,7 @@ public enum BuiltinStages {
             StageFactory(OSCSink.self),
             StageFactory(Wav2Vec2Stage.self, check: Wav2Vec2Stage.check),
             StageFactory(Wav2Vec2ClassifierStage.self, check: Wav2Vec2ClassifierStage.check),
-            StageFactory(StudentStage.self),
+            StageFactory(StudentStage.self, check: StudentStage.check),
             StageFactory(AudioFileSink.self),
             StageFactory(JSONLinesSink.self),
             StageFactory(CSVSink.self),

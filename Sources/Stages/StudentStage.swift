@@ -38,6 +38,12 @@ public final class StudentStage: Stage, ModelSwapping {
         initial = try context.models.model(at: parameters.text("model"), variant: "student") { try StudentModel(folder: $0) }
     }
 
+    /// Validation without audio: loads the model folder, so `sergraph validate` names a missing,
+    /// mis-shaped or unknown-version model at the stage's line even when formats are not agreed.
+    @Sendable static func check(_ parameters: Parameters) throws {
+        _ = try ModelRegistry.shared.model(at: parameters.text("model"), variant: "student") { try StudentModel(folder: $0) }
+    }
+
     /// Refuses windows made otherwise than the model's training data: another feature kind, rate
     /// or `logmel` setting, or another window length.
     public func prepare(inputs: [StreamFormat]) throws -> [StreamFormat] {
