@@ -1,3 +1,4 @@
+import Foundation
 import StageKit
 
 /// One runnable instance of a validated graph: its stages made, their formats agreed, and a
@@ -37,6 +38,12 @@ public final class Pipeline {
     /// What reached each stage (blocks and rows, on all inputs) and left it on its first
     /// output (rows), and the latest block time it received; read on the worker.
     private(set) var blocksIn: [Int], rowsIn: [Int], rowsOut: [Int], latestTime: [Int64]
+    /// The longest a block took to pass through the stages after its source emitted it, in
+    /// nanoseconds, since `status` last read it.
+    var longestStep: UInt64 = 0
+    /// When (uptime, ns) the swap last installed in a stage was asked for, until its first row
+    /// comes out; then how long that took, in seconds.
+    var swapRequested: [Int: UInt64] = [:], swapToFirstRow: [Int: Double] = [:]
     /// Work the control plane hands to the thread running the graph, done between two blocks.
     let mailbox = Mailbox()
     /// Which stages are sources (their blocks are counted) and which are sinks (observed).
@@ -188,6 +195,9 @@ public final class Pipeline {
             throw StageError.failed("emitted on output \(port), but it has \(routes[stage].count) output(s)")
         }
         if port == 0 { rowsOut[stage] += block.rows }
+        if port == 0, block.rows > 0, !swapRequested.isEmpty, let requested = swapRequested.removeValue(forKey: stage) {
+            swapToFirstRow[stage] = Double(DispatchTime.now().uptimeNanoseconds - requested) / 1e9
+        }
         if isSource[stage] {
             statistics.blocks += 1
             statistics.seconds += Double(block.rows) * Double(formats[stage][port].hop) / formats[stage][port].sampleRate
@@ -200,6 +210,8 @@ public final class Pipeline {
     private func calling<T>(_ index: Int, _ body: () throws -> T) throws -> T {
         do {
             let result = try attributing(to: index, body)
+            let started = DispatchTime.now().uptimeNanoseconds
+            defer { longestStep = max(longestStep, DispatchTime.now().uptimeNanoseconds - started) }
             schedule(from: index)
             while let next = deliveries.popLast() {
                 if let sinkEventObserver, isSink[next.stage], !next.block.events.isEmpty {

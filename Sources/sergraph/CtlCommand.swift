@@ -18,11 +18,14 @@ struct Ctl: ParsableCommand {
         @Option(help: "The run's JACK client name, which names its default socket.")
         var clientName = "sergraph"
 
+        @Option(help: "The run's JACK server (default: the default one), which names its default socket too.")
+        var server: String?
+
         /// Sends `request` and prints the answer; a refusal exits 1.
         func send(_ request: [String: Any]) throws {
             let answer: [String: Any]
             do {
-                answer = try ControlSocket.send(request, to: control ?? ControlSocket.defaultPath(name: clientName))
+                answer = try ControlSocket.send(request, to: control ?? ControlSocket.defaultPath(server: server, client: clientName))
             } catch {
                 printError("error: \(error)")
                 throw ExitCode.failure

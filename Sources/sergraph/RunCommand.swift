@@ -37,7 +37,7 @@ struct Run: ParsableCommand {
     @Option(name: .shortAndLong, help: "Folder for output files ({stem} is 'live').")
     var output = "."
 
-    @Option(help: "Control socket for `sergraph ctl` (default: $XDG_RUNTIME_DIR/sergraph/CLIENT.sock or /tmp/sergraph-UID/CLIENT.sock).")
+    @Option(help: "Control socket for `sergraph ctl` (default: $XDG_RUNTIME_DIR/sergraph/SERVER.CLIENT.sock or /tmp/sergraph-UID/SERVER.CLIENT.sock).")
     var control: String?
 
     func run() throws {
@@ -60,7 +60,8 @@ struct Run: ParsableCommand {
         }
         let controlPlane: ControlPlane
         do {
-            controlPlane = try ControlPlane(pipeline: pipeline, path: control ?? ControlSocket.defaultPath(name: clientName)) {
+            let path = control ?? ControlSocket.defaultPath(server: server, client: clientName)
+            controlPlane = try ControlPlane(pipeline: pipeline, path: path) {
                 let live = session.statistics
                 return ["xruns": live.xruns, "dropped_frames": live.droppedFrames, "underrun_frames": live.underrunFrames,
                         "queued_frames": session.captures.map(\.queuedFrames)]
@@ -72,7 +73,7 @@ struct Run: ParsableCommand {
         }
         defer { controlPlane.close() }
         announce(session)
-        printError("control: sergraph ctl --control \(controlPlane.path) status")
+        printError("control: sergraph ctl status --control \(controlPlane.path)")
 
         let stop = StopSignals { session.requestStop() }
         let delays = DelayMeter(session: session)

@@ -8,12 +8,13 @@ import Glibc
 /// way. A request is `{"command": "status" | "swap" | "set", ...}`; the answer is
 /// `{"ok": true, ...}` or `{"ok": false, "error": "..."}` (see README, "Controlling a running graph").
 public enum ControlSocket {
-    /// The socket a run uses unless told otherwise: `$XDG_RUNTIME_DIR/sergraph/NAME.sock`, or
-    /// `/tmp/sergraph-UID/NAME.sock`.
-    public static func defaultPath(name: String) -> String {
+    /// The socket a run on JACK server `server` (nil: the default one) as client `client` uses
+    /// unless told otherwise: `$XDG_RUNTIME_DIR/sergraph/SERVER.CLIENT.sock`, or
+    /// `/tmp/sergraph-UID/SERVER.CLIENT.sock`.
+    public static func defaultPath(server: String?, client: String) -> String {
         let environment = ProcessInfo.processInfo.environment
         let folder = environment["XDG_RUNTIME_DIR"].map { $0 + "/sergraph" } ?? "/tmp/sergraph-\(getuid())"
-        return folder + "/" + name + ".sock"
+        return folder + "/\(server ?? "default").\(client).sock"
     }
 
     /// Connects to the socket at `path`.

@@ -18,6 +18,8 @@ public struct StageStatus: Sendable {
     public var rowsOut: Int
     /// The model in use, for stages whose model can be swapped.
     public var model: ModelRegistry.Entry?
+    /// Seconds from the last swap's request to the first row the new model emitted.
+    public var swapToFirstRow: Double?
 }
 
 /// What a model swap did.
@@ -37,15 +39,17 @@ extension Pipeline {
     /// How long a request waits for the pipeline's thread to reach the end of a block.
     public static let controlTimeout = 10.0
 
-    /// Every stage's counters and model, taken between two blocks.
+    /// Every stage's counters and model, and the longest a block took to pass through the
+    /// stages (seconds) since the last call, taken between two blocks.
     /// - Throws: `ControlError` when the pipeline has ended.
-    public func status() throws -> [StageStatus] {
+    public func status() throws -> (stages: [StageStatus], longestStep: Double) {
         try onPipelineThread {
-            self.graph.stages.indices.map { index in
+            defer { self.longestStep = 0 }
+            return (self.graph.stages.indices.map { index in
                 StageStatus(name: self.graph.stages[index].name, type: self.graph.stages[index].factory.info.name,
                             blocksIn: self.blocksIn[index], rowsIn: self.rowsIn[index], rowsOut: self.rowsOut[index],
-                            model: self.swappers[index]?.model)
-            }
+                            model: self.swappers[index]?.model, swapToFirstRow: self.swapToFirstRow[index])
+            }, Double(self.longestStep) / 1e9)
         }
     }
 
@@ -54,7 +58,7 @@ extension Pipeline {
     /// - Throws: `ControlError` naming what is wrong: the stage, the model (file, tensor,
     ///   setting), or labels that stages downstream agreed otherwise. The old model keeps running.
     public func swapModel(stage name: String, to folder: String) throws -> SwapOutcome {
-        let started = Date()
+        let started = Date(), requested = DispatchTime.now().uptimeNanoseconds
         let index = try stageIndex(name)
         guard let swapping = swappers[index] else {
             throw ControlError("stage '\(name)' (\(graph.stages[index].factory.info.name)) has no model to swap")
@@ -68,7 +72,9 @@ extension Pipeline {
         }
         try checkDownstream(accepts: prepared.outputs, from: index)
         let (replaced, windows) = try onPipelineThread { () -> (PreparedModel, Int) in
-            (swapping.install(prepared), self.rowsIn[index])
+            self.swapRequested[index] = requested
+            self.swapToFirstRow[index] = nil
+            return (swapping.install(prepared), self.rowsIn[index])
         }
         if replaced.entry != prepared.entry { models.release(replaced.entry) }
         return SwapOutcome(model: prepared.entry, windowsBefore: windows, seconds: Date().timeIntervalSince(started))

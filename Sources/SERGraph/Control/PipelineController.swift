@@ -58,7 +58,7 @@ public final class PipelineController: @unchecked Sendable {
     /// longer holds a valid model is reported and its old model kept.
     @discardableResult
     public func reloadAll() -> [(stage: String, outcome: Result<SwapOutcome, Error>)] {
-        guard let stages = try? pipeline.status() else { return [] }
+        guard let stages = try? pipeline.status().stages else { return [] }
         return stages.compactMap { stage in
             guard let model = stage.model else { return nil }
             return (stage.name, Result { try swap(stage: stage.name, folder: model.path) })
@@ -66,7 +66,7 @@ public final class PipelineController: @unchecked Sendable {
     }
 
     private func status() throws -> [String: Any] {
-        let stages = try pipeline.status()
+        let (stages, longestStep) = try pipeline.status()
         let modelStages = stages.filter { $0.model != nil }
         let windowsIn = modelStages.map(\.rowsIn).reduce(0, +), windowsOut = modelStages.map(\.rowsOut).reduce(0, +)
         var answer: [String: Any] = [
@@ -75,9 +75,11 @@ public final class PipelineController: @unchecked Sendable {
                 var item: [String: Any] = ["name": stage.name, "type": stage.type, "blocks": stage.blocksIn,
                                            "rows_in": stage.rowsIn, "rows_out": stage.rowsOut]
                 if let model = stage.model { item["model"] = Self.describe(model) }
+                if let seconds = stage.swapToFirstRow { item["swap_to_first_window_ms"] = (seconds * 1e6).rounded() / 1e3 }
                 return item
             },
             "windows_in": windowsIn, "windows_out": windowsOut, "dropped_windows": windowsIn - windowsOut,
+            "longest_step_ms": (longestStep * 1e6).rounded() / 1e3,
         ]
         answer.merge(runStatus()) { $1 }
         return answer
