@@ -56,8 +56,8 @@ public struct BatchProcessor: Sendable {
         let source = graph.fileInputs[0]
         let sourceName = graph.stages[source.stage].name
         let queue = WorkQueue(count: inputs.count)
-        let workers = (0..<min(jobs, max(inputs.count, 1))).map { _ in
-            Thread {
+        let workers = try (0..<min(jobs, max(inputs.count, 1))).map { _ in
+            try JoinableThread(stackSize: 8 << 20) {
                 while !shouldStop(), let index = queue.next() {
                     let input = inputs[index]
                     progress.started(input)
@@ -66,11 +66,10 @@ public struct BatchProcessor: Sendable {
                     queue.record(outcome, at: index)
                     progress.ended(input, outcome)
                 }
-                queue.workerDone()
             }
         }
-        workers.forEach { $0.stackSize = 8 << 20; $0.start() }
-        return queue.waitForWorkers(workers.count)
+        workers.forEach { $0.join() }
+        return queue.outcomes
     }
 
     private func process(_ input: BatchInput, sourceName: String, parameter: String, progress: BatchProgress,
@@ -138,22 +137,20 @@ public final class BatchChanges: @unchecked Sendable {
 /// Abandons an input's pipeline when the batch is asked to stop.
 private struct Interruption: Error {}
 
-/// Hands out indices 0..<count to worker threads, collects their outcomes, and lets the
-/// caller wait for them.
+/// Hands out indices 0..<count to worker threads and collects their outcomes.
 private final class WorkQueue: @unchecked Sendable {
-    private let condition = NSCondition()
+    private let condition = NSLock()
     private var nextIndex = 0
-    private var finished = 0
     private let count: Int
-    private var outcomes: [BatchProcessor.Outcome]
+    private var recorded: [BatchProcessor.Outcome]
 
     init(count: Int) {
         self.count = count
-        outcomes = Array(repeating: .notStarted, count: count)
+        recorded = Array(repeating: .notStarted, count: count)
     }
 
     func record(_ outcome: BatchProcessor.Outcome, at index: Int) {
-        condition.withLock { outcomes[index] = outcome }
+        condition.withLock { recorded[index] = outcome }
     }
 
     func next() -> Int? {
@@ -164,19 +161,8 @@ private final class WorkQueue: @unchecked Sendable {
         }
     }
 
-    func workerDone() {
-        condition.withLock {
-            finished += 1
-            condition.broadcast()
-        }
-    }
-
-    func waitForWorkers(_ workers: Int) -> [BatchProcessor.Outcome] {
-        condition.withLock {
-            while finished < workers { condition.wait() }
-            return outcomes
-        }
-    }
+    /// Each input's outcome so far (`.notStarted` for those no worker took).
+    var outcomes: [BatchProcessor.Outcome] { condition.withLock { recorded } }
 }
 
 /// Receives the progress of a batch; called from worker threads.

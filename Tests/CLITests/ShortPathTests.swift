@@ -23,3 +23,18 @@ import TestSupport
         #expect(embed.status == 0, "\(embed.stderr)")
     }
 }
+
+/// Batch workers are joined, not just counted, before the command exits: a worker thread still
+/// tearing down while the process exits crashed in libdispatch's per-thread clean-up about one
+/// run in ten ("double free or corruption").
+@Suite struct CleanExitTests {
+    @Test func embedExitsCleanlyEveryTime() throws {
+        let folder = try TemporaryFolder("clean-exit")
+        let model = packageRoot + "/Tests/Fixtures/wav2vec2/base-tiny"
+        for run in 0..<25 {
+            let result = try runCommand(sergraphExecutable, ["embed", model, packageRoot + "/Tests/Fixtures/speech-16k.wav",
+                                                             "-o", folder.file("out\(run)")])
+            try #require(result.status == 0, "run \(run): status \(result.status): \(result.stderr.suffix(300))")
+        }
+    }
+}
