@@ -103,14 +103,14 @@ extension Pipeline {
     }
 
     /// Sends an `error` event saying `message` about stage `stage` to every sink that takes
-    /// events, between two blocks, at the latest time each has seen. A sink that fails to take
+    /// events, between two blocks, at the latest block time the stage feeding it has received. A sink that fails to take
     /// it is left alone (the run reports its own failures).
     public func reportError(stage: String, _ message: String) {
         _ = mailbox.post({
             for (index, node) in self.graph.stages.enumerated() where node.factory.info.outputs.isEmpty {
                 for (port, input) in node.inputs.enumerated()
                 where self.formats.indices.contains(input.stage) && self.formats[input.stage][input.port].kind == .event {
-                    let event = Event(time: self.latestTime[index], name: "error",
+                    let event = Event(time: self.latestTime[input.stage], name: "error",
                                       fields: [.init("stage", .text(stage)), .init("message", .text(message))])
                     guard self.processors.indices.contains(index) else { return }
                     try? self.processors[index].process(Block(events: [event]), port: port, output: self.emitters[index])
