@@ -115,7 +115,7 @@ public struct NeighbourGraph: Sendable {
                 gather(rows, embeddings, into: &left)
                 for columns in against(block) where !columns.isEmpty {
                     gather(columns, embeddings, into: &right)
-                    similarities = [Float](repeating: 0, count: rows.count * columns.count)
+                    if similarities.count < rows.count * columns.count { similarities = [Float](repeating: 0, count: rows.count * columns.count) }
                     left.withUnsafeBufferPointer { l in
                         right.withUnsafeBufferPointer { r in
                             similarities.withUnsafeMutableBufferPointer { s in
@@ -124,8 +124,10 @@ public struct NeighbourGraph: Sendable {
                             }
                         }
                     }
-                    for (position, row) in rows.enumerated() {
-                        nearest.offer(row, candidates: columns, similarities: similarities, from: position * columns.count)
+                    similarities.withUnsafeBufferPointer { s in
+                        for (position, row) in rows.enumerated() {
+                            nearest.offer(row, candidates: columns, similarities: s, from: position * columns.count)
+                        }
                     }
                 }
             }
