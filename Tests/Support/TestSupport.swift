@@ -131,6 +131,9 @@ public final class RunningCommand: @unchecked Sendable {
         try process.run()
     }
 
+    /// Its process id (to send it signals).
+    public var pid: Int32 { process.processIdentifier }
+
     /// What it has printed so far.
     public var stdout: String { lock.withLock { String(decoding: out, as: UTF8.self) } }
     public var stderr: String { lock.withLock { String(decoding: err, as: UTF8.self) } }
