@@ -70,8 +70,8 @@ import TestSupport
             let direct = try encoder.encode(Array(samples[start..<min(samples.count, start + length)])).lastHiddenState
             let first = Int(block.time - Int64(start)) / 320
             #expect(isLast ? first + block.rows == direct.rows : block.time + Int64(block.rows * 320) == Int64(start + hop + half))
-            let difference = largestDifference(block.values, direct.values[(first * 48)..<((first + block.rows) * 48)])
-            #expect(difference <= 1e-5, "segment \(index): \(difference)")
+            let comparison = ValueComparison(block.values, direct.values[(first * 48)..<((first + block.rows) * 48)])
+            #expect(comparison.isWithin(1e-5), "segment \(index): \(comparison)")
         }
         #expect(Int(next / 320) == encoder.config.frames(forSamples: samples.count))
         let pooled = try StageHarness(Wav2Vec2Stage.self, parameters: parameters.merging(["pooling": .text("mean")]) { $1 },
@@ -79,6 +79,7 @@ import TestSupport
         let mean = try #require(try (pooled.push(file: input, blockFrames: 1000) + pooled.finish()).first)
         let frames = blocks.flatMap(\.values)
         let expected = (0..<48).map { column in stride(from: column, to: frames.count, by: 48).reduce(Float(0)) { $0 + frames[$1] } / Float(frames.count / 48) }
-        #expect(mean.time == 0 && largestDifference(mean.values, expected) <= 1e-5)
+        let comparison = ValueComparison(mean.values, expected)
+        #expect(mean.time == 0 && comparison.isWithin(1e-5), "\(comparison)")
     }
 }

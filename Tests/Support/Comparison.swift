@@ -1,8 +1,6 @@
-/// The largest absolute difference between `actual` and `expected`, element by element;
-/// infinity when their counts differ or both are empty, so that no tolerance accepts output
-/// that is missing, short or long.
+/// The largest absolute difference between `actual` and `expected`: `ValueComparison`'s, as a
+/// number (infinity when the counts differ, nothing is compared, or a NaN appears).
 public func largestDifference<A: Collection, E: Collection>(_ actual: A, _ expected: E) -> Float
 where A.Element == Float, E.Element == Float {
-    guard actual.count == expected.count, !actual.isEmpty else { return .infinity }
-    return zip(actual, expected).reduce(0) { max($0, abs($1.0 - $1.1)) }
+    Float(ValueComparison(actual, expected).worst)
 }
