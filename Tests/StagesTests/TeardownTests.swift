@@ -6,8 +6,10 @@ import Stages
 import Testing
 import TestSupport
 
-/// Every `FaultyStage` made (held weakly), with how many times each was closed.
+/// Every `FaultyStage` made (held weakly), with how many times each was closed. Batch workers
+/// make stages on two threads at once: appends take `faultyStagesLock`.
 nonisolated(unsafe) private var faultyStages: [(stage: Weak, closes: CloseCount)] = []
+private let faultyStagesLock = NSLock()
 
 private struct Weak { weak var object: AnyObject? }
 
@@ -26,7 +28,7 @@ private final class FaultyStage: Stage {
 
     init(parameters: Parameters, context: StageContext) throws {
         when = parameters.text("when")
-        faultyStages.append((Weak(object: self), closes))
+        faultyStagesLock.withLock { faultyStages.append((Weak(object: self), closes)) }
     }
 
     func prepare(inputs: [StreamFormat]) throws -> [StreamFormat] {
