@@ -11,10 +11,9 @@ import TestSupport
 @Suite struct FuzzTargetTests {
     @Test func graphFiles() throws {
         let campaign = try FuzzCampaign("graph-file", fileExtension: "yaml", inputSubfolder: "graphs")
-        // Graph files name models relative to themselves (../Tests/Fixtures/...): give the input the same neighbours.
-        let tests = campaign.workFolder + "/Tests"
-        if !FileManager.default.fileExists(atPath: tests) {
-            try FileManager.default.createSymbolicLink(atPath: tests, withDestinationPath: packageRoot + "/Tests")
+        // Graph files name models relative to themselves (../Tests/Fixtures/..., ../models/...): give the input the same neighbours.
+        for neighbour in ["Tests", "models"] where !FileManager.default.fileExists(atPath: campaign.workFolder + "/" + neighbour) {
+            try FileManager.default.createSymbolicLink(atPath: campaign.workFolder + "/" + neighbour, withDestinationPath: packageRoot + "/" + neighbour)
         }
         let scratch = campaign.workFolder + "/out"
         let audio = packageRoot + "/Tests/Fixtures/fuzz/audio-header/pcm16.wav"
