@@ -56,20 +56,62 @@ public final class Wav2Vec2Encoder: @unchecked Sendable {
     /// transformer layers (all by default): an early exit skips the rest of the work.
     /// - Throws: `OneDNNError` if the bfloat16 path fails (float32 does not throw).
     public func encode(_ samples: [Float], layers: Int? = nil) throws -> Output {
+        var pass = try start(samples)
+        var states = [pass.hidden]
+        for _ in 0..<min(layers ?? config.layers, config.layers) {
+            try advance(&pass, to: pass.depth + 1)
+            states.append(pass.hidden)
+        }
+        return Output(convolutionFeatures: pass.convolutionFeatures, extractFeatures: pass.extractFeatures,
+                      hiddenStates: states, lastHiddenState: output(of: pass))
+    }
+
+    /// An encoding under way: the hidden state after `depth` transformer layers, which
+    /// `advance(_:to:)` takes deeper, so that a caller can look at a shallow layer before
+    /// deciding to pay for the next ones.
+    public struct Pass: Sendable {
+        /// The convolutional encoder's output, [frames, channels].
+        public let convolutionFeatures: Tensor
+        /// Hugging Face's `extract_features`.
+        public let extractFeatures: Tensor
+        /// Hugging Face's `hidden_states[depth]`, [frames, hidden] (before the final layer norm
+        /// of the stable-layer-norm variant: `output(of:)` applies it).
+        public fileprivate(set) var hidden: Tensor
+        /// Transformer layers run so far.
+        public fileprivate(set) var depth: Int
+    }
+
+    /// The convolutional encoder, feature projection and positional embedding of `samples`:
+    /// a pass at depth 0.
+    /// - Throws: `OneDNNError` if the bfloat16 path fails.
+    public func start(_ samples: [Float]) throws -> Pass {
         let convolution = convolutionFeatures(samples)
         var projected = convolution
         if let norm = weights.projectionNorm {
             Layers.layerNorm(&projected, gamma: norm.gamma, beta: norm.beta, epsilon: config.layerNormEpsilon)
         }
-        let extract = projected
         var hidden = try weights.projection(projected)
-        let depth = min(layers ?? config.layers, config.layers)
-        let states = try transformer(&hidden, layers: depth)
-        var last = states[states.count - 1]
+        addPositionalEmbedding(&hidden)
+        return Pass(convolutionFeatures: convolution, extractFeatures: projected, hidden: hidden, depth: 0)
+    }
+
+    /// Runs the transformer layers after `pass.depth` up to `depth` (at most the model's).
+    /// - Throws: `OneDNNError` if the bfloat16 path fails.
+    public func advance(_ pass: inout Pass, to depth: Int) throws {
+        while pass.depth < min(depth, config.layers) {
+            try transformerLayer(&pass.hidden, weights.layers[pass.depth])
+            pass.depth += 1
+        }
+    }
+
+    /// Hugging Face's `hidden_states[pass.depth]` as a model that stopped there returns it: the
+    /// state itself, after the final layer norm in the stable-layer-norm variant.
+    public func output(of pass: Pass) -> Tensor {
+        var last = pass.hidden
         if config.stableLayerNorm {
             Layers.layerNorm(&last, gamma: weights.encoderNorm.gamma, beta: weights.encoderNorm.beta, epsilon: config.layerNormEpsilon)
         }
-        return Output(convolutionFeatures: convolution, extractFeatures: extract, hiddenStates: states, lastHiddenState: last)
+        return last
     }
 
     /// The convolutional feature encoder: [frames, channels].
@@ -91,8 +133,8 @@ public final class Wav2Vec2Encoder: @unchecked Sendable {
         return x.transposed()
     }
 
-    /// Positional embedding and transformer layers; returns the hidden states as Hugging Face does.
-    private func transformer(_ hidden: inout Tensor, layers depth: Int) throws -> [Tensor] {
+    /// The positional convolution's output added to `hidden`, then (post-norm variant) the encoder's layer norm.
+    private func addPositionalEmbedding(_ hidden: inout Tensor) {
         var positional = Layers.conv1d(hidden.transposed(), weight: weights.positionalWeight, bias: weights.positionalBias,
                                        padding: config.positionalKernel / 2, groups: config.positionalGroups)
         if config.positionalKernel % 2 == 0 {  // an even kernel makes one frame too many; drop the last
@@ -102,29 +144,27 @@ public final class Wav2Vec2Encoder: @unchecked Sendable {
         }
         Layers.gelu(&positional)
         Layers.add(&hidden, positional.transposed())
-        let epsilon = config.layerNormEpsilon
-        var states: [Tensor] = []
         if !config.stableLayerNorm {
-            Layers.layerNorm(&hidden, gamma: weights.encoderNorm.gamma, beta: weights.encoderNorm.beta, epsilon: epsilon)
+            Layers.layerNorm(&hidden, gamma: weights.encoderNorm.gamma, beta: weights.encoderNorm.beta, epsilon: config.layerNormEpsilon)
         }
-        states.append(hidden)
-        for layer in weights.layers.prefix(depth) {
-            if config.stableLayerNorm {
-                var normed = hidden
-                Layers.layerNorm(&normed, gamma: layer.attentionNorm.gamma, beta: layer.attentionNorm.beta, epsilon: epsilon)
-                Layers.add(&hidden, try attention(normed, layer))
-                var feedForwardInput = hidden
-                Layers.layerNorm(&feedForwardInput, gamma: layer.finalNorm.gamma, beta: layer.finalNorm.beta, epsilon: epsilon)
-                Layers.add(&hidden, try feedForward(feedForwardInput, layer))
-            } else {
-                Layers.add(&hidden, try attention(hidden, layer))
-                Layers.layerNorm(&hidden, gamma: layer.attentionNorm.gamma, beta: layer.attentionNorm.beta, epsilon: epsilon)
-                Layers.add(&hidden, try feedForward(hidden, layer))
-                Layers.layerNorm(&hidden, gamma: layer.finalNorm.gamma, beta: layer.finalNorm.beta, epsilon: epsilon)
-            }
-            states.append(hidden)
+    }
+
+    /// One transformer layer, in place.
+    private func transformerLayer(_ hidden: inout Tensor, _ layer: Wav2Vec2Weights.TransformerLayer) throws {
+        let epsilon = config.layerNormEpsilon
+        if config.stableLayerNorm {
+            var normed = hidden
+            Layers.layerNorm(&normed, gamma: layer.attentionNorm.gamma, beta: layer.attentionNorm.beta, epsilon: epsilon)
+            Layers.add(&hidden, try attention(normed, layer))
+            var feedForwardInput = hidden
+            Layers.layerNorm(&feedForwardInput, gamma: layer.finalNorm.gamma, beta: layer.finalNorm.beta, epsilon: epsilon)
+            Layers.add(&hidden, try feedForward(feedForwardInput, layer))
+        } else {
+            Layers.add(&hidden, try attention(hidden, layer))
+            Layers.layerNorm(&hidden, gamma: layer.attentionNorm.gamma, beta: layer.attentionNorm.beta, epsilon: epsilon)
+            Layers.add(&hidden, try feedForward(hidden, layer))
+            Layers.layerNorm(&hidden, gamma: layer.finalNorm.gamma, beta: layer.finalNorm.beta, epsilon: epsilon)
         }
-        return states
     }
 
     private func attention(_ x: Tensor, _ layer: Wav2Vec2Weights.TransformerLayer) throws -> Tensor {
