@@ -19,7 +19,8 @@ Prints one line per run and then `median_seconds=...` (whole model) and
 
 --save DIR writes the model with save_pretrained(DIR, safe_serialization=True)
 (config.json + model.safetensors, ~380 MB) so the Swift side can load the very same
-weights; --input-npy PATH writes the audio used (float32, shape (16000 * SECONDS,)).
+weights; --model DIR loads those weights instead (as scripts/bench-encoder does); --no-conv skips the
+feature-encoder timing. --input-npy PATH writes the audio used (float32, shape (16000 * SECONDS,)).
 """
 import argparse
 import statistics
@@ -40,6 +41,8 @@ def main():
     ap.add_argument("--runs", type=int, default=3, help="timed runs after one warm-up (default 3)")
     ap.add_argument("--seed", type=int, default=0, help="seed for weights and audio (default 0)")
     ap.add_argument("--save", metavar="DIR", help="save_pretrained the model to DIR")
+    ap.add_argument("--model", metavar="DIR", help="load the model from DIR instead of making it from the seed")
+    ap.add_argument("--no-conv", action="store_true", help="skip timing the feature encoder alone")
     ap.add_argument("--input-npy", metavar="PATH", help="np.save the audio to PATH")
     ap.add_argument("--attn", default="eager", choices=["eager", "sdpa"],
                     help="attention implementation (default eager)")
@@ -50,7 +53,7 @@ def main():
     torch.manual_seed(args.seed)
     config = Wav2Vec2Config(apply_spec_augment=False, hidden_dropout=0.0, activation_dropout=0.0,
                             attention_dropout=0.0, feat_proj_dropout=0.0, layerdrop=0.0)
-    model = Wav2Vec2Model(config).eval()
+    model = (Wav2Vec2Model.from_pretrained(args.model) if args.model else Wav2Vec2Model(config)).eval()
     if hasattr(model, "set_attn_implementation"):
         model.set_attn_implementation(args.attn)
     if args.save:
@@ -82,8 +85,9 @@ def main():
     out, med = timed(lambda v: model(v).last_hidden_state, "model")
     print(f"frames={out.shape[1]} hidden={out.shape[2]}")
     print(f"median_seconds={med:.3f}")
-    _, conv_med = timed(model.feature_extractor, "conv")
-    print(f"conv_median_seconds={conv_med:.3f}")
+    if not args.no_conv:
+        _, conv_med = timed(model.feature_extractor, "conv")
+        print(f"conv_median_seconds={conv_med:.3f}")
     print(f"real_time_factor={med / args.seconds:.4f}")
 
 
