@@ -3,10 +3,12 @@ import StageKit
 
 /// Removes DC offset and rumble below `cutoff` with a one-pole high-pass filter, per channel.
 public final class DCBlocker: Stage {
+    public static let cutoff = Parameter<Double>("cutoff", default: 10, range: 0.1...1000, unit: "Hz", doc: "corner frequency")
+
     public static let info = StageInfo(
         name: "dc-blocker", summary: "Removes DC offset and rumble below a cutoff (one-pole high-pass).",
         inputs: [PortSpec("in", .audio, doc: "audio")], outputs: [PortSpec("out", .audio, doc: "the audio without DC")],
-        parameters: [ParameterSpec("cutoff", .number, default: .number(10), range: 0.1...1000, unit: "Hz", doc: "corner frequency")])
+        parameters: [cutoff])
 
     private let cutoff: Double
     private var pole: Float = 0
@@ -14,7 +16,7 @@ public final class DCBlocker: Stage {
     private var lastOutput: [Float] = []
 
     public init(parameters: Parameters, context: StageContext) throws {
-        cutoff = parameters.number("cutoff")
+        cutoff = parameters[Self.cutoff]
     }
 
     public func prepare(inputs: [StreamFormat]) throws -> [StreamFormat] {

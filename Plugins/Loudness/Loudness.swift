@@ -5,17 +5,19 @@ import StageKit
 /// EBU R 128 loudness through libebur128: momentary and short-term loudness as the audio
 /// flows, integrated loudness, loudness range and sample peak at the end.
 public final class Loudness: Stage {
+    public static let interval = Parameter<Double>("interval", default: 0.1, range: 0.01...60, unit: "s",
+                                                   doc: "time between `loudness` events")
+
     public static let info = StageInfo(
         name: "loudness",
         summary: "Measures EBU R 128 loudness (libebur128): momentary and short-term as it goes, integrated at the end.",
         inputs: [PortSpec("in", .audio, doc: "audio, mono or stereo (or more: channels after the second count as surround)")],
         outputs: [PortSpec("out", .event, doc: "`loudness` events every interval, one `loudness-summary` at the end")],
-        parameters: [ParameterSpec("interval", .number, default: .number(0.1), range: 0.01...60, unit: "s",
-                                   doc: "time between `loudness` events")])
+        parameters: [interval])
 
     private let intervalSeconds: Double
     private var meter: UnsafeMutablePointer<ebur128_state>?
-    private var interval = 0
+    private var intervalFrames = 0
     private var channels = 1
     private var sampleRate = 48000.0
     /// Frames measured since the last event, and the stream time after the last frame fed.
@@ -24,7 +26,7 @@ public final class Loudness: Stage {
     private var start: Int64?
 
     public init(parameters: Parameters, context: StageContext) throws {
-        intervalSeconds = parameters.number("interval")
+        intervalSeconds = parameters[Self.interval]
     }
 
     deinit {
@@ -34,7 +36,7 @@ public final class Loudness: Stage {
     public func prepare(inputs: [StreamFormat]) throws -> [StreamFormat] {
         channels = inputs[0].channels
         sampleRate = inputs[0].sampleRate
-        interval = max(1, Int(intervalSeconds * sampleRate))
+        intervalFrames = max(1, Int(intervalSeconds * sampleRate))
         let mode = Int32(EBUR128_MODE_I.rawValue | EBUR128_MODE_LRA.rawValue | EBUR128_MODE_SAMPLE_PEAK.rawValue)
         guard let created = ebur128_init(UInt32(channels), UInt(sampleRate), mode) else {
             throw StageError.format(port: "in", message: "libebur128 cannot measure \(channels) channel(s) at \(sampleRate) Hz")
@@ -50,12 +52,12 @@ public final class Loudness: Stage {
         try block.values.withUnsafeBufferPointer { samples in
             var offset = 0
             while offset < block.rows {
-                let frames = min(interval - sinceEvent, block.rows - offset)
+                let frames = min(intervalFrames - sinceEvent, block.rows - offset)
                 try check(ebur128_add_frames_float(meter, samples.baseAddress! + offset * channels, frames))
                 offset += frames
                 sinceEvent += frames
                 time += Int64(frames)
-                if sinceEvent == interval {
+                if sinceEvent == intervalFrames {
                     events.append(try current())
                     sinceEvent = 0
                 }

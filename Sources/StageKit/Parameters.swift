@@ -146,6 +146,10 @@ public struct ParameterSpec: Sendable {
     }
 }
 
+extension ParameterSpec: AnyParameter {
+    public var spec: ParameterSpec { self }
+}
+
 /// What is wrong with a parameter value.
 public struct ParameterError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The problem, worded to follow the parameter's name ("expects a number, got 'x'").
@@ -178,6 +182,15 @@ public struct Parameters: Sendable {
             }
         }
         self.values = values
+    }
+
+    /// The value of `parameter`, which the stage declares (a stage reading one it does not
+    /// list in its `StageInfo` is a programming error).
+    public subscript<Value>(parameter: Parameter<Value>) -> Value {
+        guard let value = values[parameter.name].flatMap(parameter.read) else {
+            preconditionFailure("parameter '\(parameter.name)' is not among the stage's declared parameters")
+        }
+        return value
     }
 
     /// The value of the parameter `name` as given, or nil if it is not declared.

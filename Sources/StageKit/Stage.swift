@@ -68,6 +68,24 @@ public protocol Stage: Processor {
     /// Creates the stage from validated parameters. Open no files and start no work here
     /// that `prepare` can do: graphs are instantiated to be validated too.
     init(parameters: Parameters, context: StageContext) throws
+
+    /// Takes a new value of one of the parameters the stage declares `live`, checked as a
+    /// graph file's would be, between two processing steps.
+    func apply(_ change: ParameterChange) throws
+}
+
+extension Stage {
+    /// A stage that declares live parameters applies their changes; reaching this is a stage
+    /// that declares one without applying it.
+    public func apply(_ change: ParameterChange) throws {
+        throw StageError.failed("parameter '\(change.name)' is declared live but \(Self.info.name) does not apply it")
+    }
+
+    /// Checks the change against the stage's declaration (refusing undeclared, fixed and
+    /// out-of-range ones with a graph file's wording) and applies it.
+    public func control(_ name: String, value: String) throws {
+        try apply(try Self.info.liveChange(name, value))
+    }
 }
 
 /// A Swift stage type that produces a stream.

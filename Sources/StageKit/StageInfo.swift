@@ -12,14 +12,14 @@ public struct StageInfo: Sendable {
     /// Parameters, in the order they are documented.
     public var parameters: [ParameterSpec]
 
-    /// Declares a stage type.
+    /// Declares a stage type with its typed parameter declarations, from which the specs are taken.
     public init(name: String, summary: String, inputs: [PortSpec] = [], outputs: [PortSpec] = [],
-                parameters: [ParameterSpec] = []) {
+                parameters: [any AnyParameter] = []) {
         self.name = name
         self.summary = summary
         self.inputs = inputs
         self.outputs = outputs
-        self.parameters = parameters
+        self.parameters = parameters.map(\.spec)
     }
 
     /// The parameter declared as `name`.
@@ -45,6 +45,11 @@ public struct StageInfo: Sendable {
         case .success(let value): return value
         case .failure(let error): throw ParameterError("parameter '\(name)' \(error)")
         }
+    }
+
+    /// Reads `text` as a new value of parameter `name` for a running stage, as `liveValue` does.
+    public func liveChange(_ name: String, _ text: String) throws -> ParameterChange {
+        ParameterChange(name: name, value: try liveValue(name, text))
     }
 
     /// What a graph file is told about a parameter this stage does not declare.

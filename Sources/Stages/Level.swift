@@ -4,18 +4,17 @@ import StageKit
 
 /// Measures RMS and peak level over sliding windows and reports them as events.
 public final class Level: Stage {
+    public static let window = Parameter<Double>("window", default: 0.5, range: 0.001...3600, unit: "s", doc: "window length")
+    public static let hop = Parameter<Double>("hop", default: 0, range: 0...3600, unit: "s",
+                                              doc: "time between window starts; 0 means the window length")
+    public static let floor = Parameter<Double>("floor", default: -120, range: -400...0, unit: "dBFS", doc: "level reported for silence")
+
     public static let info = StageInfo(
         name: "level",
         summary: "Reports RMS and peak level (dBFS) over sliding windows, as `level` events.",
         inputs: [PortSpec("in", .audio, doc: "audio; every channel counts")],
         outputs: [PortSpec("out", .event, doc: "one `level` event per window, with rms_db and peak_db")],
-        parameters: [
-            ParameterSpec("window", .number, default: .number(0.5), range: 0.001...3600, unit: "s", doc: "window length"),
-            ParameterSpec("hop", .number, default: .number(0), range: 0...3600, unit: "s",
-                          doc: "time between window starts; 0 means the window length"),
-            ParameterSpec("floor", .number, default: .number(-120), range: -400...0, unit: "dBFS",
-                          doc: "level reported for silence"),
-        ])
+        parameters: [window, hop, floor])
 
     static let fields = ["rms_db", "peak_db"]
     private let windowSeconds: Double
@@ -26,10 +25,10 @@ public final class Level: Stage {
     private var continuity = StreamContinuity()
 
     public init(parameters: Parameters, context: StageContext) throws {
-        windowSeconds = parameters.number("window")
-        let hop = parameters.number("hop")
+        windowSeconds = parameters[Self.window]
+        let hop = parameters[Self.hop]
         hopSeconds = hop > 0 ? hop : windowSeconds
-        floor = parameters.number("floor")
+        floor = parameters[Self.floor]
     }
 
     public func prepare(inputs: [StreamFormat]) throws -> [StreamFormat] {

@@ -3,16 +3,16 @@ import StageKit
 
 /// Converts audio to another sample rate with libsoxr's streaming API.
 public final class Resample: Stage {
+    public static let rate = Parameter<Double>("rate", range: 1000...768_000, unit: "Hz", doc: "output sample rate")
+    public static let quality = Parameter<ResamplerQuality>("quality", default: .high,
+                                                            doc: "soxr recipe: quick, low, medium, high (20-bit) or very-high (28-bit)")
+
     public static let info = StageInfo(
         name: "resample",
         summary: "Converts audio to another sample rate (libsoxr, streaming).",
         inputs: [PortSpec("in", .audio, doc: "audio at any rate")],
         outputs: [PortSpec("out", .audio, doc: "the same audio at `rate`")],
-        parameters: [
-            ParameterSpec("rate", .number, range: 1000...768_000, unit: "Hz", doc: "output sample rate"),
-            ParameterSpec("quality", .choice(ResamplerQuality.allCases.map(\.rawValue)), default: .text("high"),
-                          doc: "soxr recipe: quick, low, medium, high (20-bit) or very-high (28-bit)"),
-        ])
+        parameters: [rate, quality])
 
     private let rate: Double
     private let quality: ResamplerQuality
@@ -21,8 +21,8 @@ public final class Resample: Stage {
     private var continuity = StreamContinuity()
 
     public init(parameters: Parameters, context: StageContext) throws {
-        rate = parameters.number("rate")
-        quality = ResamplerQuality(rawValue: parameters.text("quality"))!
+        rate = parameters[Self.rate]
+        quality = parameters[Self.quality]
     }
 
     public func prepare(inputs: [StreamFormat]) throws -> [StreamFormat] {

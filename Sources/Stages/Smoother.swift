@@ -6,6 +6,18 @@ import StageKit
 /// (a minimum margin over the current label, held for a minimum dwell time), emitting
 /// `changed` events with from, to and confidence.
 public final class Smoother: Stage {
+    /// How windows are combined.
+    public enum Method: String, ParameterChoice { case ema, median, majority }
+
+    public static let method = Parameter<Method>("method", default: .ema, doc: "how windows are combined")
+    public static let alpha = Parameter<Double>("alpha", default: 0.3, range: 0.001...1, live: true, doc: "ema weight of the newest window")
+    public static let windows = Parameter<Int>("windows", default: 5, range: 1...1000, doc: "median and majority: windows combined")
+    public static let margin = Parameter<Double>("margin", default: 0.1, range: 0...1, live: true,
+                                                 doc: "a new label must beat the current one by this much")
+    public static let dwell = Parameter<Double>("dwell", default: 1, range: 0...3600, unit: "s", live: true,
+                                                doc: "and keep winning for this long before the decision changes")
+    public static let every = Parameter<Bool>("every", default: false, doc: "also emit a `decision` event for every window")
+
     public static let info = StageInfo(
         name: "smoother",
         summary: "Smooths posteriors (ema, median or majority over N windows) and emits `changed` events with hysteresis.",
@@ -14,18 +26,9 @@ public final class Smoother: Stage {
             PortSpec("events", .event, doc: "`changed` (from, to, confidence) and, with every: true, `decision` per window"),
             PortSpec("smoothed", .posterior, doc: "the smoothed probabilities"),
         ],
-        parameters: [
-            ParameterSpec("method", .choice(["ema", "median", "majority"]), default: .text("ema"), doc: "how windows are combined"),
-            ParameterSpec("alpha", .number, default: .number(0.3), range: 0.001...1, live: true, doc: "ema weight of the newest window"),
-            ParameterSpec("windows", .integer, default: .integer(5), range: 1...1000, doc: "median and majority: windows combined"),
-            ParameterSpec("margin", .number, default: .number(0.1), range: 0...1, live: true,
-                          doc: "a new label must beat the current one by this much"),
-            ParameterSpec("dwell", .number, default: .number(1), range: 0...3600, unit: "s", live: true,
-                          doc: "and keep winning for this long before the decision changes"),
-            ParameterSpec("every", .flag, default: .flag(false), doc: "also emit a `decision` event for every window"),
-        ])
+        parameters: [method, alpha, windows, margin, dwell, every])
 
-    private let method: String
+    private let method: Method
     private var alpha: Double
     private let windows: Int
     private var margin: Double
@@ -44,22 +47,19 @@ public final class Smoother: Stage {
     private var challenger: (label: Int, since: Int64)?
 
     public init(parameters: Parameters, context: StageContext) throws {
-        method = parameters.text("method")
-        alpha = parameters.number("alpha")
-        windows = parameters.integer("windows")
-        margin = parameters.number("margin")
-        dwellSeconds = parameters.number("dwell")
-        every = parameters.flag("every")
+        method = parameters[Self.method]
+        alpha = parameters[Self.alpha]
+        windows = parameters[Self.windows]
+        margin = parameters[Self.margin]
+        dwellSeconds = parameters[Self.dwell]
+        every = parameters[Self.every]
     }
 
     /// alpha, margin and dwell take effect from the next window.
-    public func control(_ name: String, value: String) throws {
-        let number = try Self.info.liveValue(name, value).number ?? 0
-        switch name {
-        case "alpha": alpha = number
-        case "margin": margin = number
-        default: dwellSeconds = number
-        }
+    public func apply(_ change: ParameterChange) throws {
+        if let alpha = change[Self.alpha] { self.alpha = alpha }
+        if let margin = change[Self.margin] { self.margin = margin }
+        if let dwell = change[Self.dwell] { dwellSeconds = dwell }
     }
 
     public func prepare(inputs: [StreamFormat]) throws -> [StreamFormat] {
@@ -96,17 +96,17 @@ public final class Smoother: Stage {
     /// Combines the newest window with the recent ones.
     private func smooth(_ probabilities: [Double]) -> [Double] {
         switch method {
-        case "ema":
+        case .ema:
             let next = average.map { zip($0, probabilities).map { (1 - alpha) * $0 + alpha * $1 } } ?? probabilities
             average = next
             return next
-        case "median":
+        case .median:
             remember(probabilities)
             return labels.indices.map { label in
                 let sorted = recent.map { $0[label] }.sorted()
                 return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
             }
-        default:  // majority: the share of recent windows each label won
+        case .majority:  // the share of recent windows each label won
             remember(probabilities)
             var votes = [Double](repeating: 0, count: labels.count)
             for window in recent { votes[argmax(window)] += 1 / Double(recent.count) }

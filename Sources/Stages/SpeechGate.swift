@@ -3,6 +3,10 @@ import StageKit
 /// Lets through only the rows (windows, frames, posteriors) that fall mostly on speech, as
 /// `vad` marks it, so that decisions are made on speech alone.
 public final class SpeechGate: Stage {
+    public static let span = Parameter<Double>("span", default: 0, range: 0...3600, unit: "s",
+                                               doc: "time each row covers, from its start (a window's length); 0 means its hop")
+    public static let minSpeech = Parameter<Double>("min-speech", default: 0.5, range: 0...1, doc: "share of the span that must be speech")
+
     public static let info = StageInfo(
         name: "speech-gate",
         summary: "Passes the rows that fall mostly on speech (by a vad's activity), drops the rest.",
@@ -11,11 +15,7 @@ public final class SpeechGate: Stage {
             PortSpec("activity", .features, doc: "a vad's activity frames"),
         ],
         outputs: [PortSpec("out", .features, .embedding, .posterior, doc: "the rows on speech")],
-        parameters: [
-            ParameterSpec("span", .number, default: .number(0), range: 0...3600, unit: "s",
-                          doc: "time each row covers, from its start (a window's length); 0 means its hop"),
-            ParameterSpec("min-speech", .number, default: .number(0.5), range: 0...1, doc: "share of the span that must be speech"),
-        ])
+        parameters: [span, minSpeech])
 
     private let spanSeconds: Double
     private let minimumSpeech: Double
@@ -29,8 +29,8 @@ public final class SpeechGate: Stage {
     private var activity: [(time: Int64, speech: Bool)] = []
 
     public init(parameters: Parameters, context: StageContext) throws {
-        spanSeconds = parameters.number("span")
-        minimumSpeech = parameters.number("min-speech")
+        spanSeconds = parameters[Self.span]
+        minimumSpeech = parameters[Self.minSpeech]
     }
 
     public func prepare(inputs: [StreamFormat]) throws -> [StreamFormat] {

@@ -3,24 +3,25 @@ import StageKit
 
 /// A test signal: a sine, square or noise at a set level, or silence.
 public final class ToneSource: SourceStage {
+    /// The shape of the signal.
+    public enum Waveform: String, ParameterChoice { case sine, square, noise, silence }
+
+    public static let waveform = Parameter<Waveform>("waveform", default: .sine, doc: "shape of the signal")
+    public static let frequency = Parameter<Double>("frequency", default: 440, range: 0...384_000, unit: "Hz",
+                                                    doc: "frequency of sine and square")
+    public static let level = Parameter<Double>("level", default: -6, range: -200...0, unit: "dBFS", doc: "peak level")
+    public static let rate = Parameter<Double>("rate", default: 48000, range: 1000...768_000, unit: "Hz", doc: "sample rate")
+    public static let channels = Parameter<Int>("channels", default: 1, range: 1...64, doc: "channels")
+    public static let duration = Parameter<Double>("duration", default: 1, range: 0...1e7, unit: "s", doc: "length")
+    public static let block = Parameter<Int>("block", default: 1024, range: 16...1_048_576, unit: "frames", doc: "frames per block")
+
     public static let info = StageInfo(
         name: "tone",
         summary: "Generates a test signal (sine, square, white noise or silence).",
         outputs: [PortSpec("out", .audio, doc: "the signal, the same on every channel")],
-        parameters: [
-            ParameterSpec("waveform", .choice(["sine", "square", "noise", "silence"]), default: .text("sine"),
-                          doc: "shape of the signal"),
-            ParameterSpec("frequency", .number, default: .number(440), range: 0...384_000, unit: "Hz",
-                          doc: "frequency of sine and square"),
-            ParameterSpec("level", .number, default: .number(-6), range: -200...0, unit: "dBFS", doc: "peak level"),
-            ParameterSpec("rate", .number, default: .number(48000), range: 1000...768_000, unit: "Hz", doc: "sample rate"),
-            ParameterSpec("channels", .integer, default: .integer(1), range: 1...64, doc: "channels"),
-            ParameterSpec("duration", .number, default: .number(1), range: 0...1e7, unit: "s", doc: "length"),
-            ParameterSpec("block", .integer, default: .integer(1024), range: 16...1_048_576, unit: "frames",
-                          doc: "frames per block"),
-        ])
+        parameters: [waveform, frequency, level, rate, channels, duration, block])
 
-    private let waveform: String
+    private let waveform: Waveform
     private let frequency: Double
     private let amplitude: Float
     private let rate: Double
@@ -31,13 +32,13 @@ public final class ToneSource: SourceStage {
     private var noise = SystemRandomNumberGenerator()
 
     public init(parameters: Parameters, context: StageContext) throws {
-        waveform = parameters.text("waveform")
-        frequency = parameters.number("frequency")
-        amplitude = Float(decibelsToAmplitude(parameters.number("level")))
-        rate = parameters.number("rate")
-        channels = parameters.integer("channels")
-        totalFrames = Int64((parameters.number("duration") * rate).rounded())
-        blockFrames = parameters.integer("block")
+        waveform = parameters[Self.waveform]
+        frequency = parameters[Self.frequency]
+        amplitude = Float(decibelsToAmplitude(parameters[Self.level]))
+        rate = parameters[Self.rate]
+        channels = parameters[Self.channels]
+        totalFrames = Int64((parameters[Self.duration] * rate).rounded())
+        blockFrames = parameters[Self.block]
     }
 
     public func prepare(inputs: [StreamFormat]) throws -> [StreamFormat] {
@@ -60,10 +61,10 @@ public final class ToneSource: SourceStage {
     private func value(at index: Int64) -> Float {
         let phase = (Double(index) * frequency / rate).truncatingRemainder(dividingBy: 1)
         switch waveform {
-        case "sine": return amplitude * Float(sin(2 * .pi * phase))
-        case "square": return phase < 0.5 ? amplitude : -amplitude
-        case "noise": return amplitude * Float.random(in: -1...1, using: &noise)
-        default: return 0
+        case .sine: return amplitude * Float(sin(2 * .pi * phase))
+        case .square: return phase < 0.5 ? amplitude : -amplitude
+        case .noise: return amplitude * Float.random(in: -1...1, using: &noise)
+        case .silence: return 0
         }
     }
 }

@@ -42,17 +42,26 @@ struct PluginTemplate {
 
         /// Scales audio by `factor`: replace the processing with your own.
         public final class \(module): Stage {
+            /// Each parameter is declared once, typed; `info` lists it and `init` reads it back.
+            /// `live: true` lets `sergraph ctl set` change it while audio flows (see `apply`).
+            public static let factor = Parameter<Double>("factor", default: 1, range: -16...16, live: true, doc: "gain as a factor")
+
             public static let info = StageInfo(
                 name: "\(stage)",
                 summary: "Scales audio by a factor.",
                 inputs: [PortSpec("in", .audio, doc: "audio")],
                 outputs: [PortSpec("out", .audio, doc: "the audio, scaled")],
-                parameters: [ParameterSpec("factor", .number, default: .number(1), range: -16...16, doc: "gain as a factor")])
+                parameters: [factor])
 
-            private let factor: Float
+            private var factor: Float
 
             public init(parameters: Parameters, context: StageContext) throws {
-                factor = Float(parameters.number("factor"))
+                factor = Float(parameters[Self.factor])
+            }
+
+            /// A new factor, already checked against its declaration, takes effect from the next block.
+            public func apply(_ change: ParameterChange) throws {
+                if let factor = change[Self.factor] { self.factor = Float(factor) }
             }
 
             public func process(_ block: Block, port: Int, output: Output) throws {
@@ -82,6 +91,13 @@ struct PluginTemplate {
             let out = try harness.push(Block(time: 160, width: 1, values: [1, -0.5, 0.25]))
             #expect(out.first?.time == 160)
             #expect(out.first?.values == [0.5, -0.25, 0.125])
+        }
+
+        @Test func changesFactorLive() throws {
+            let harness = try StageHarness(\(module).self, inputs: [.audio(sampleRate: 16000, channels: 1)])
+            try harness.processor.control("factor", value: "2")
+            #expect(try harness.push(Block(time: 0, width: 1, values: [0.25])).first?.values == [0.5])
+            #expect(throws: ParameterError.self) { try harness.processor.control("factor", value: "20") }
         }
 
         """

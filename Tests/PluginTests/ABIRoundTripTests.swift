@@ -54,13 +54,13 @@ import TestSupport
         try scale.processor.control("factor", value: "2.5")
         #expect(try scale.push(Block(time: 2, width: 1, values: [1, -2])).flatMap(\.values) == [2.5, -5])
         let refused = #expect(throws: StageError.self) { try scale.processor.control("factor", value: "très fort") }
-        #expect(refused?.description == "factor must be a number, not 'très fort'")
+        #expect(refused?.description == "parameter 'factor' expects a number, got 'très fort'")
         let unknown = #expect(throws: StageError.self) { try scale.processor.control("volume", value: "1") }
-        #expect(unknown?.description == "scale has no parameter 'volume' to change")
+        #expect(unknown?.description == "unknown parameter 'volume' for scale; it has factor")
         #expect(try scale.push(Block(time: 4, width: 1, values: [2])).flatMap(\.values) == [5])
         // A stage that takes no changes says so through the SDK's default.
         let fixed = #expect(throws: StageError.self) { try make("ramp").control("blocks", value: "2") }
-        #expect(fixed?.description == "parameter 'blocks' cannot change while the stage runs")
+        #expect(fixed?.description == "parameter 'blocks' of ramp cannot change while the stage runs; it has no live parameters")
     }
 
     /// A plugin in C without a `control` function: the host refuses the change itself.
@@ -120,15 +120,16 @@ import TestSupport
 final class Ramp: SourceStage {
     static let info = StageInfo(
         name: "ramp", summary: "Counts up.", inputs: [], outputs: [PortSpec("out", .audio, doc: "the count")],
-        parameters: [ParameterSpec("blocks", .integer, default: .integer(3), range: 1...1000, doc: "blocks to emit"),
-                     ParameterSpec("frames", .integer, default: .integer(4), range: 1...10000, doc: "samples per block")])
+        parameters: [blocks, frames])
+    static let blocks = Parameter<Int>("blocks", default: 3, range: 1...1000, doc: "blocks to emit")
+    static let frames = Parameter<Int>("frames", default: 4, range: 1...10000, doc: "samples per block")
     private let blocks: Int
     private let frames: Int
     private var emitted = 0
 
     init(parameters: Parameters, context: StageContext) throws {
-        blocks = parameters.integer("blocks")
-        frames = parameters.integer("frames")
+        blocks = parameters[Self.blocks]
+        frames = parameters[Self.frames]
     }
 
     func prepare(inputs: [StreamFormat]) throws -> [StreamFormat] { [.audio(sampleRate: 8000, channels: 1)] }
@@ -146,19 +147,18 @@ final class Scale: Stage {
     static let info = StageInfo(
         name: "scale", summary: "Multiplies.", inputs: [PortSpec("in", .audio, doc: "audio")],
         outputs: [PortSpec("out", .audio, doc: "audio times factor")],
-        parameters: [ParameterSpec("factor", .number, default: .number(1), doc: "the factor")])
+        parameters: [factor])
+    static let factor = Parameter<Double>("factor", default: 1, live: true, doc: "the factor")
     private var factor: Float
 
-    init(parameters: Parameters, context: StageContext) throws { factor = Float(parameters.number("factor")) }
+    init(parameters: Parameters, context: StageContext) throws { factor = Float(parameters[Self.factor]) }
 
     func process(_ block: Block, port: Int, output: Output) throws {
         try output.emit(Block(time: block.time, width: block.width, values: block.values.map { $0 * factor }))
     }
 
-    func control(_ name: String, value: String) throws {
-        guard name == "factor" else { throw StageError.failed("scale has no parameter '\(name)' to change") }
-        guard let number = Float(value) else { throw StageError.failed("factor must be a number, not '\(value)'") }
-        factor = number
+    func apply(_ change: ParameterChange) throws {
+        if let factor = change[Self.factor] { self.factor = Float(factor) }
     }
 }
 
@@ -167,22 +167,24 @@ final class Failing: Stage {
     static let info = StageInfo(
         name: "failing", summary: "Fails.", inputs: [PortSpec("in", .audio, doc: "audio")],
         outputs: [PortSpec("out", .audio, doc: "audio")],
-        parameters: [ParameterSpec("at", .choice(["prepare", "process", "finish"]), default: .text("process"), doc: "where")])
-    private let at: String
+        parameters: [at])
+    enum Call: String, ParameterChoice { case prepare, process, finish }
+    static let at = Parameter<Call>("at", default: .process, doc: "where")
+    private let at: Call
 
-    init(parameters: Parameters, context: StageContext) throws { at = parameters["at"]?.description ?? "" }
+    init(parameters: Parameters, context: StageContext) throws { at = parameters[Self.at] }
 
     func prepare(inputs: [StreamFormat]) throws -> [StreamFormat] {
-        if at == "prepare" { throw StageError.format(port: "in", message: "needs 16 kHz — got 8 kHz") }
+        if at == .prepare { throw StageError.format(port: "in", message: "needs 16 kHz — got 8 kHz") }
         return inputs
     }
 
     func process(_ block: Block, port: Int, output: Output) throws {
-        if at == "process" { throw StageError.failed("block at \(block.time) is unreadable: ♪ ✗") }
+        if at == .process { throw StageError.failed("block at \(block.time) is unreadable: ♪ ✗") }
         try output.emit(block)
     }
 
     func finish(output: Output) throws {
-        if at == "finish" { throw StageError.format(port: "out", message: "nothing to flush") }
+        if at == .finish { throw StageError.format(port: "out", message: "nothing to flush") }
     }
 }
