@@ -22,6 +22,7 @@ public enum BuiltinStages {
             StageFactory(OSCSink.self),
             StageFactory(Wav2Vec2Stage.self, check: Wav2Vec2Stage.check),
             StageFactory(Wav2Vec2ClassifierStage.self, check: Wav2Vec2ClassifierStage.check),
+            StageFactory(Wav2Vec2EarlyExitStage.self, check: Wav2Vec2EarlyExitStage.check),
             StageFactory(StudentStage.self, check: StudentStage.check),
             StageFactory(AudioFileSink.self),
             StageFactory(JSONLinesSink.self),

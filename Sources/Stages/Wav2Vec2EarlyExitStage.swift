@@ -1,0 +1,178 @@
+import Foundation
+import Neural
+import StageKit
+
+/// Emotion posteriors from a self-distilled wav2vec2 / HuBERT folder (`sergraph train
+/// selfdistill`: the encoder checkpoint and its exit heads), per window of audio, from the exit
+/// chosen for that window: a fixed layer, the first confident exit, or the deepest that fits a
+/// CPU budget. The encoder stops at the exit, so a shallower exit costs less.
+///
+/// A sibling of `wav2vec2-encoder` (embeddings) and `wav2vec2-classifier` (a Hugging Face
+/// head over the whole encoder) rather than a mode of either: its model is the exit folder,
+/// it decides per window how deep to go, and it says which exit answered.
+public final class Wav2Vec2EarlyExitStage: Stage {
+    public static let info = StageInfo(
+        name: "wav2vec2-early-exit",
+        summary: "Class posteriors from a self-distilled wav2vec 2.0 / HuBERT folder's early exits, the exit chosen per window (layer, confidence or CPU budget).",
+        inputs: [PortSpec("in", .audio, doc: "16 kHz mono audio")],
+        outputs: [PortSpec("out", .posterior, doc: "one row of class probabilities per window, from the exit used"),
+                  PortSpec("exit", .event, doc: "one `exit` event per window: layer (the exit used), label, confidence, cpu (seconds)")],
+        parameters: [
+            ParameterSpec("model", .inputPath, doc: "folder with config.json, model.safetensors, exits.json and exits.safetensors"),
+            ParameterSpec("window", .number, default: .number(1), range: 0...3600, unit: "s",
+                          doc: "audio per decision; 0 means one decision per stream, encoded in one pass (clips: memory grows with its square)"),
+            ParameterSpec("hop", .number, default: .number(0.25), range: 0.01...3600, unit: "s", doc: "time between windows"),
+            ParameterSpec("exit", .text, default: .text("last"), live: true,
+                          doc: "an exit layer of the model (e.g. 8), last (the deepest), auto (first exit confident enough) or budget (deepest inside exit-budget)"),
+            ParameterSpec("exit-threshold", .number, default: .number(0.9), range: 0...1, live: true,
+                          doc: "exit: auto: the confidence an exit must reach to answer"),
+            ParameterSpec("exit-confidence", .choice(ExitConfidence.allCases.map(\.rawValue)), default: .text("max"), live: true,
+                          doc: "exit: auto: max (largest posterior) or entropy (1 − entropy / ln classes)"),
+            ParameterSpec("exit-budget", .number, default: .number(0.05), range: 0.000001...3600, unit: "s", live: true,
+                          doc: "exit: budget: CPU time per window (of the graph's thread) the exit must keep inside"),
+            ParameterSpec("precision", .choice(Precision.allCases.map(\.rawValue)), default: .text("float32"),
+                          doc: "float32, or bfloat16 transformer products (oneDNN)"),
+        ])
+
+    private let modelPath: String
+    private let models: ModelRegistry
+    private let precision: Precision
+    private let windowSeconds: Double
+    private let hopSeconds: Double
+    private let clock: () -> Double
+    private var policyText: String
+    private var threshold: Double
+    private var confidence: ExitConfidence
+    private var budgetSeconds: Double
+    private var model: EarlyExitModel?
+    private var policy = ExitPolicy.last
+    private var budget = ExitBudget(costs: [1])
+    private var window = 0
+    private var hop = 0
+    private var pending: [Float] = []
+    private var pendingTime: Int64 = 0
+    private var continuity = StreamContinuity()
+
+    public convenience init(parameters: Parameters, context: StageContext) throws {
+        try self.init(model: parameters.text("model"), models: context.models, window: parameters.number("window"),
+                      hop: parameters.number("hop"), exit: parameters.text("exit"), threshold: parameters.number("exit-threshold"),
+                      confidence: ExitConfidence(rawValue: parameters.text("exit-confidence"))!, budget: parameters.number("exit-budget"),
+                      precision: Precision(rawValue: parameters.text("precision"))!)
+    }
+
+    /// The stage with its parameters' values; `clock` gives the CPU seconds the budget
+    /// selection measures (this thread's by default; tests inject their own).
+    init(model: String, models: ModelRegistry, window: Double, hop: Double, exit: String, threshold: Double,
+         confidence: ExitConfidence, budget: Double, precision: Precision, clock: @escaping () -> Double = CPUClock.threadSeconds) {
+        modelPath = model
+        self.models = models
+        windowSeconds = window
+        hopSeconds = hop
+        policyText = exit
+        self.threshold = threshold
+        self.confidence = confidence
+        budgetSeconds = budget
+        self.precision = precision
+        self.clock = clock
+    }
+
+    /// At validation: loads the model (encoder and heads) into the shared registry and checks
+    /// `exit` against its exit layers, so a broken folder or a layer without an exit is
+    /// reported at the stage's line.
+    @Sendable static func check(_ parameters: Parameters) throws {
+        let model = try model(at: parameters.text("model"), precision: Precision(rawValue: parameters.text("precision"))!, models: .shared)
+        _ = try ExitPolicy(parameters.text("exit"), exits: model.exits)
+    }
+
+    static func model(at path: String, precision: Precision, models: ModelRegistry) throws -> EarlyExitModel {
+        guard EarlyExitModel.isExitFolder(path) else {
+            throw StageError.failed("\(path) has no exits.json: not a self-distilled folder (`sergraph train selfdistill` writes one); "
+                                    + "use wav2vec2-encoder or wav2vec2-classifier for a plain checkpoint")
+        }
+        return try models.model(at: path, variant: "wav2vec2 exits \(precision.rawValue)") {
+            try EarlyExitModel(folder: $0, precision: precision)
+        }.model
+    }
+
+    public func prepare(inputs: [StreamFormat]) throws -> [StreamFormat] {
+        try inputs[0].require(sampleRate: 16000, port: "in")
+        try inputs[0].require(channels: 1, port: "in")
+        let model = try Self.model(at: modelPath, precision: precision, models: models)
+        policy = try ExitPolicy(policyText, exits: model.exits)
+        window = Int(windowSeconds * 16000)
+        hop = Int(hopSeconds * 16000)
+        budget = ExitBudget(costs: model.costs(samples: window > 0 ? window : 16000))
+        self.model = model
+        var posterior = StreamFormat.posterior(labels: model.labels, hop: window > 0 ? hop : 1, sampleRate: 16000)
+        if window > 0 { posterior.settings["window.span"] = String(window) }
+        return [posterior, .event(sampleRate: 16000, fields: ["layer", "label", "confidence", "cpu"])]
+    }
+
+    public func control(_ name: String, value: String) throws {
+        let parsed = try Self.info.liveValue(name, value)
+        switch name {
+        case "exit":
+            if let model { policy = try ExitPolicy(value, exits: model.exits) }
+            policyText = value
+        case "exit-threshold": threshold = parsed.number ?? threshold
+        case "exit-confidence": confidence = ExitConfidence(rawValue: value) ?? confidence
+        default: budgetSeconds = parsed.number ?? budgetSeconds
+        }
+    }
+
+    public func process(_ block: Block, port: Int, output: Output) throws {
+        if continuity.note(block) != nil {
+            try finishStream(output: output)
+            pending = []
+            pendingTime = block.time
+        }
+        pending += block.values
+        guard window > 0 else { return }
+        while pending.count >= window {
+            try decide(Array(pending[0..<window]), at: pendingTime, output: output)
+            let step = min(hop, pending.count)
+            pending.removeFirst(step)
+            pendingTime += Int64(step)
+        }
+    }
+
+    public func finish(output: Output) throws {
+        try finishStream(output: output)
+    }
+
+    /// window 0: the stream's one decision.
+    private func finishStream(output: Output) throws {
+        if window == 0, !pending.isEmpty { try decide(pending, at: pendingTime, output: output) }
+        pending = []
+    }
+
+    /// Runs the encoder as deep as the policy asks for `samples` and emits the exit's posteriors and its `exit` event.
+    private func decide(_ samples: [Float], at time: Int64, output: Output) throws {
+        guard let model, model.encoder.config.frames(forSamples: samples.count) > 0 else { return }
+        let started = clock()
+        var pass = try model.encoder.start(samples)
+        var chosen = 0
+        var result: ExitHead.Output
+        switch policy {
+        case .layer(let layer): chosen = model.exits.firstIndex(of: layer) ?? model.heads.count - 1
+        case .last: chosen = model.heads.count - 1
+        case .budget: chosen = budget.choose(budget: budgetSeconds)
+        case .auto: chosen = 0
+        }
+        while true {
+            try model.encoder.advance(&pass, to: model.heads[chosen].layer)
+            result = model.heads[chosen].apply(pass.hidden)
+            guard policy == .auto, chosen < model.heads.count - 1, confidence.of(result.posteriors) < threshold else { break }
+            chosen += 1
+        }
+        let seconds = max(0, clock() - started)
+        if policy != .auto { budget.record(exit: chosen, seconds: seconds) }
+        let best = result.posteriors.indices.max { result.posteriors[$0] < result.posteriors[$1] } ?? 0
+        try output.emit(Block(time: time, width: model.labels.count, values: result.posteriors), port: 0)
+        let event = Event(time: time, duration: Int64(samples.count), name: "exit", fields: [
+            .init("layer", .number(Double(model.heads[chosen].layer))), .init("label", .text(model.labels[best])),
+            .init("confidence", .number(confidence.of(result.posteriors))), .init("cpu", .number(seconds)),
+        ])
+        try output.emit(Block(events: [event]), port: 1)
+    }
+}
