@@ -193,6 +193,15 @@ public struct Parameters: Sendable {
         return value
     }
 
+    /// The value of a declared parameter as the engine holds it, for code that handles every
+    /// parameter alike (describing them, passing them over the plugin ABI).
+    public subscript(declared parameter: any AnyParameter) -> ParameterValue {
+        guard let value = values[parameter.spec.name] else {
+            preconditionFailure("parameter '\(parameter.spec.name)' is not among the stage's declared parameters")
+        }
+        return value
+    }
+
     /// The value of the parameter `name` as given, or nil if it is not declared.
     public subscript(name: String) -> ParameterValue? { values[name] }
 

@@ -3,16 +3,17 @@ import StageKit
 
 /// Writes audio to a file through libsndfile; the container follows the file's extension.
 public final class AudioFileSink: Stage {
+    public static let path = Parameter<String>("path", path: .output, default: "{stem}.wav",
+                                               doc: "file to write; its extension picks the container")
+    public static let encoding = Parameter<SampleEncoding>(
+        "encoding", default: .auto,
+        doc: "auto (float for WAV/AIFF/CAF, 24-bit for FLAC, Vorbis for Ogg), pcm16, pcm24, pcm32 or float")
+
     public static let info = StageInfo(
         name: "audio-file-sink",
         summary: "Writes audio to a file (WAV, FLAC, Ogg, AIFF, ...) through libsndfile.",
         inputs: [PortSpec("in", .audio, doc: "audio")],
-        parameters: [
-            ParameterSpec("path", .outputPath, default: .text("{stem}.wav"),
-                          doc: "file to write; its extension picks the container"),
-            ParameterSpec("encoding", .choice(SampleEncoding.allCases.map(\.rawValue)), default: .text("auto"),
-                          doc: "auto (float for WAV/AIFF/CAF, 24-bit for FLAC, Vorbis for Ogg), pcm16, pcm24, pcm32 or float"),
-        ])
+        parameters: [path, encoding])
 
     private let path: String
     private let encoding: SampleEncoding
@@ -20,8 +21,8 @@ public final class AudioFileSink: Stage {
     private var writer: AudioFileWriter?
 
     public init(parameters: Parameters, context: StageContext) throws {
-        path = parameters.text("path")
-        encoding = SampleEncoding(rawValue: parameters.text("encoding"))!
+        path = parameters[Self.path]
+        encoding = parameters[Self.encoding]
         outputs = context.outputs
     }
 

@@ -6,12 +6,14 @@ public typealias CSVSink = EventLineSink<CSVRows>
 
 /// A header (time, duration, event, then each field), then one row per event.
 public struct CSVRows: EventLineFormat {
+    public static let path = Parameter<String>("path", path: .output, default: "{stem}.csv",
+                                               doc: "file to write, or - for standard output")
+
     public static let info = StageInfo(
         name: "csv-sink",
         summary: "Writes events as CSV rows (time, duration, event, then each field) to a file or standard output.",
         inputs: [PortSpec("in", .event, doc: "events")],
-        parameters: [ParameterSpec("path", .outputPath, default: .text("{stem}.csv"),
-                                   doc: "file to write, or - for standard output")])
+        parameters: [path])
 
     /// Field columns; from the stream format when it declares them, else from the first event.
     private var columns: [String]?

@@ -2,7 +2,9 @@ import StageKit
 
 /// How an event sink lays out its text: the lines before, for and after the events.
 public protocol EventLineFormat {
-    /// The sink's declaration (its name, doc and default path).
+    /// The file the sink writes (its default differs by format).
+    static var path: Parameter<String> { get }
+    /// The sink's declaration (its name, doc and `path`).
     static var info: StageInfo { get }
     init()
     /// Lines at the start, when the event stream's format is known.
@@ -30,7 +32,7 @@ public final class EventLineSink<Format: EventLineFormat>: Stage {
     private var sampleRate = 1.0
 
     public init(parameters: Parameters, context: StageContext) throws {
-        path = parameters.text("path")
+        path = parameters[Format.path]
         outputs = context.outputs
     }
 

@@ -16,12 +16,12 @@ struct FeatureFrames {
     let width: Int
 
     init(dimension: Int, parameters: Parameters, framesPerSecond: Double) {
-        let orders = parameters.integer("deltas")
-        let reach = (parameters.integer("delta-width") - 1) / 2
+        let orders = parameters[SpectralFeatureParameters.deltas]
+        let reach = (parameters[SpectralFeatureParameters.deltaWidth] - 1) / 2
         deltas = (0..<orders).map { _ in DeltaFilter(reach: max(1, reach), dimension: dimension) }
         width = dimension * (1 + orders)
-        normalizer = FeatureNormalizer(mode: NormalizationMode(rawValue: parameters.text("normalize"))!, dimension: width,
-                                       window: Int(parameters.number("norm-window") * framesPerSecond))
+        normalizer = FeatureNormalizer(mode: parameters[SpectralFeatureParameters.normalize], dimension: width,
+                                       window: Int(parameters[SpectralFeatureParameters.normWindow] * framesPerSecond))
     }
 
     /// Adds a frame computed at `time`; returns the frames now complete.

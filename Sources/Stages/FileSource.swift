@@ -4,19 +4,18 @@ import StageKit
 
 /// Reads an audio file through libsndfile, whole or one channel, or mixed down to mono.
 public final class FileSource: SourceStage {
+    public static let path = Parameter<String>("path", path: .input, default: "",
+                                               doc: "file to read; `sergraph process` sets it for each input")
+    public static let channel = Parameter<String>("channel", default: "mix",
+                                                  doc: "mix (average to mono), all (keep every channel) or a channel number from 1")
+    public static let block = Parameter<Int>("block", default: 4096, range: 16...1_048_576, unit: "frames", doc: "frames per block")
+
     public static let info = StageInfo(
         name: "file-source",
         summary: "Reads an audio file (WAV, FLAC, Ogg, AIFF, MP3, ...) through libsndfile.",
         outputs: [PortSpec("out", .audio, doc: "the file's audio, interleaved; files at 1 kHz to 768 kHz, others are refused; "
                            + "NaN or infinite samples become 0, with a warning that counts them")],
-        parameters: [
-            ParameterSpec("path", .inputPath, default: .text(""),
-                          doc: "file to read; `sergraph process` sets it for each input"),
-            ParameterSpec("channel", .text, default: .text("mix"),
-                          doc: "mix (average to mono), all (keep every channel) or a channel number from 1"),
-            ParameterSpec("block", .integer, default: .integer(4096), range: 16...1_048_576, unit: "frames",
-                          doc: "frames per block"),
-        ])
+        parameters: [path, channel, block])
 
     private let path: String
     private let channel: String
@@ -31,9 +30,9 @@ public final class FileSource: SourceStage {
 
     public init(parameters: Parameters, context: StageContext) throws {
         warnings = context.warnings
-        path = parameters.text("path")
-        channel = parameters.text("channel")
-        blockFrames = parameters.integer("block")
+        path = parameters[Self.path]
+        channel = parameters[Self.channel]
+        blockFrames = parameters[Self.block]
         guard ["mix", "all"].contains(channel) || (Int(channel) ?? 0) >= 1 else {
             throw StageError.failed("channel '\(channel)' must be mix, all or a channel number from 1")
         }

@@ -5,12 +5,14 @@ public typealias JSONLinesSink = EventLineSink<JSONLines>
 
 /// One JSON object per event: time and duration in seconds, the event's name, its fields.
 public struct JSONLines: EventLineFormat {
+    public static let path = Parameter<String>("path", path: .output, default: "{stem}.jsonl",
+                                               doc: "file to write, or - for standard output (flushed per line)")
+
     public static let info = StageInfo(
         name: "jsonl-sink",
         summary: "Writes events as JSON lines (one object per line) to a file or standard output.",
         inputs: [PortSpec("in", .event, doc: "events")],
-        parameters: [ParameterSpec("path", .outputPath, default: .text("{stem}.jsonl"),
-                                   doc: "file to write, or - for standard output (flushed per line)")])
+        parameters: [path])
 
     public init() {}
 

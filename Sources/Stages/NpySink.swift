@@ -3,15 +3,17 @@ import StageKit
 
 /// Writes a numeric stream (features, embeddings, posteriors) as a NumPy .npy array of rows.
 public final class NpySink: Stage {
+    public static let path = Parameter<String>("path", path: .output, default: "{stem}.npy", doc: "file to write")
+    public static let firstColumn = Parameter<Int>("first-column", default: 0, range: 0...1_048_576,
+                                                   doc: "write each row from this column (0 is the first)")
+    public static let columns = Parameter<Int>("columns", default: 0, range: 0...1_048_576,
+                                               doc: "columns to write from first-column; 0 means the rest of the row")
+
     public static let info = StageInfo(
         name: "npy-sink",
         summary: "Writes feature frames, embeddings or posteriors as a NumPy .npy array (rows × width, float32).",
         inputs: [PortSpec("in", .features, .embedding, .posterior, doc: "rows of numbers")],
-        parameters: [ParameterSpec("path", .outputPath, default: .text("{stem}.npy"), doc: "file to write"),
-                     ParameterSpec("first-column", .integer, default: .integer(0), range: 0...1_048_576,
-                                   doc: "write each row from this column (0 is the first)"),
-                     ParameterSpec("columns", .integer, default: .integer(0), range: 0...1_048_576,
-                                   doc: "columns to write from first-column; 0 means the rest of the row")])
+        parameters: [path, firstColumn, columns])
 
     private let path: String
     private let outputs: OutputFiles
@@ -22,10 +24,10 @@ public final class NpySink: Stage {
     private var writer: NpyWriter?
 
     public init(parameters: Parameters, context: StageContext) throws {
-        path = parameters.text("path")
+        path = parameters[Self.path]
         outputs = context.outputs
-        firstColumn = parameters.integer("first-column")
-        requestedColumns = parameters.integer("columns")
+        firstColumn = parameters[Self.firstColumn]
+        requestedColumns = parameters[Self.columns]
     }
 
     public func prepare(inputs: [StreamFormat]) throws -> [StreamFormat] {

@@ -5,15 +5,15 @@ import StageKit
 /// Sends decisions over OSC (UDP, through liblo): one message per event, or per posterior row
 /// with the winning label and every class's probability.
 public final class OSCSink: Stage {
+    public static let host = Parameter<String>("host", default: "127.0.0.1", doc: "receiver's host name or address")
+    public static let port = Parameter<Int>("port", default: 9000, range: 1...65535, doc: "receiver's UDP port")
+    public static let prefix = Parameter<String>("prefix", default: "/sergraph", doc: "address prefix of every message")
+
     public static let info = StageInfo(
         name: "osc-sink",
         summary: "Sends events and posteriors as OSC messages over UDP (liblo).",
         inputs: [PortSpec("in", .event, .posterior, doc: "events, or posteriors")],
-        parameters: [
-            ParameterSpec("host", .text, default: .text("127.0.0.1"), doc: "receiver's host name or address"),
-            ParameterSpec("port", .integer, default: .integer(9000), range: 1...65535, doc: "receiver's UDP port"),
-            ParameterSpec("prefix", .text, default: .text("/sergraph"), doc: "address prefix of every message"),
-        ])
+        parameters: [host, port, prefix])
 
     private let host: String
     private let port: Int
@@ -24,9 +24,9 @@ public final class OSCSink: Stage {
     private var hop = 1
 
     public init(parameters: Parameters, context: StageContext) throws {
-        host = parameters.text("host")
-        port = parameters.integer("port")
-        let prefix = parameters.text("prefix")
+        host = parameters[Self.host]
+        port = parameters[Self.port]
+        let prefix = parameters[Self.prefix]
         guard prefix.hasPrefix("/"), !prefix.hasSuffix("/") || prefix == "/" else {
             throw StageError.failed("prefix '\(prefix)' must start with '/' and not end with one, e.g. /sergraph")
         }

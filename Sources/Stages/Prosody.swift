@@ -6,6 +6,18 @@ import StageKit
 public final class Prosody: Stage {
     private static let defaults = PitchSettings()
 
+    public static let fmin = Parameter<Double>("fmin", default: defaults.minimumFrequency, range: 30...1000, unit: "Hz",
+                                               doc: "lowest F0 searched")
+    public static let fmax = Parameter<Double>("fmax", default: defaults.maximumFrequency, range: 50...2000, unit: "Hz",
+                                               doc: "highest F0 searched")
+    public static let voicing = Parameter<Double>("voicing", default: defaults.voicingThreshold, range: 0.01...1,
+                                                  doc: "largest aperiodicity (YIN d′ at the period) of a voiced frame")
+    public static let silence = Parameter<Double>("silence", default: defaults.silenceDecibels, range: -120...0, unit: "dBFS",
+                                                  doc: "frames quieter than this are unvoiced")
+    public static let window = Parameter<Double>("window", default: 1, range: 0.01...3600, unit: "s", doc: "functionals window length")
+    public static let hop = Parameter<Double>("hop", default: 0.25, range: 0.01...3600, unit: "s",
+                                              doc: "time between functionals window starts")
+
     public static let info = StageInfo(
         name: "prosody",
         summary: "Tracks F0 (YIN) and measures loudness, HNR, jitter, shimmer, spectral slopes and alpha ratio per frame, with functionals over windows.",
@@ -14,17 +26,7 @@ public final class Prosody: Stage {
             PortSpec("frames", .features, doc: "one row per 10 ms frame: \(ProsodyFrame.names.joined(separator: ", ")); f0_hz is 0 when unvoiced"),
             PortSpec("functionals", .features, doc: "one row per window: statistics of the frames (F0 in semitones above 27.5 Hz)"),
         ],
-        parameters: [
-            ParameterSpec("fmin", .number, default: .number(defaults.minimumFrequency), range: 30...1000, unit: "Hz", doc: "lowest F0 searched"),
-            ParameterSpec("fmax", .number, default: .number(defaults.maximumFrequency), range: 50...2000, unit: "Hz", doc: "highest F0 searched"),
-            ParameterSpec("voicing", .number, default: .number(defaults.voicingThreshold), range: 0.01...1,
-                          doc: "largest aperiodicity (YIN d′ at the period) of a voiced frame"),
-            ParameterSpec("silence", .number, default: .number(defaults.silenceDecibels), range: -120...0, unit: "dBFS",
-                          doc: "frames quieter than this are unvoiced"),
-            ParameterSpec("window", .number, default: .number(1), range: 0.01...3600, unit: "s", doc: "functionals window length"),
-            ParameterSpec("hop", .number, default: .number(0.25), range: 0.01...3600, unit: "s",
-                          doc: "time between functionals window starts"),
-        ])
+        parameters: [fmin, fmax, voicing, silence, window, hop])
 
     /// Sample rates the stage takes.
     static let sampleRates: ClosedRange<Double> = 8000...48000
@@ -35,15 +37,15 @@ public final class Prosody: Stage {
     private var windows: FunctionalWindows?
 
     public init(parameters: Parameters, context: StageContext) throws {
-        var settings = PitchSettings(minimumFrequency: parameters.number("fmin"), maximumFrequency: parameters.number("fmax"))
+        var settings = PitchSettings(minimumFrequency: parameters[Self.fmin], maximumFrequency: parameters[Self.fmax])
         guard settings.minimumFrequency < settings.maximumFrequency else {
             throw StageError.failed("fmin (\(settings.minimumFrequency.formatted) Hz) must be below fmax (\(settings.maximumFrequency.formatted) Hz)")
         }
-        settings.voicingThreshold = parameters.number("voicing")
-        settings.silenceDecibels = parameters.number("silence")
+        settings.voicingThreshold = parameters[Self.voicing]
+        settings.silenceDecibels = parameters[Self.silence]
         self.settings = settings
-        windowSeconds = parameters.number("window")
-        hopSeconds = parameters.number("hop")
+        windowSeconds = parameters[Self.window]
+        hopSeconds = parameters[Self.hop]
     }
 
     public func prepare(inputs: [StreamFormat]) throws -> [StreamFormat] {

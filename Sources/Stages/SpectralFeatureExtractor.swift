@@ -39,8 +39,8 @@ final class SpectralFeatureExtractor {
 
     /// Every parameter as its text, with the FFT size and top frequency as resolved for this rate.
     private func describe(_ settings: LogMelSettings) -> [String: String] {
-        var described = Dictionary(uniqueKeysWithValues: SpectralFeatureParameters.specs.compactMap { spec in
-            parameters[spec.name].map { (spec.name, $0.description) }
+        var described = Dictionary(uniqueKeysWithValues: SpectralFeatureParameters.all.map { parameter in
+            (parameter.spec.name, parameters[declared: parameter].description)
         })
         described["n-fft"] = String(settings.fftSize)
         described["fmax"] = settings.maximumFrequency.formatted

@@ -5,19 +5,19 @@ import StageKit
 /// Emotion posteriors from decision windows of log-mel frames: a student CNN (a model folder
 /// that `sergraph train student` writes) run on BLAS.
 public final class StudentStage: Stage, ModelSwapping {
+    public static let model = Parameter<String>("model", path: .input,
+                                                doc: "model folder: model.json and model.safetensors (format sergraph-student 1)")
+    public static let watch = Parameter<Bool>("watch", default: false,
+                                              doc: "reload the model when its folder changes (once model.json and model.safetensors are complete and valid)")
+    public static let batch = Parameter<Int>("batch", default: 8, range: 1...256, doc: "windows per forward pass (buffers are sized for it once)")
+
     public static let info = StageInfo(
         name: "student",
         summary: "Class posteriors per decision window of log-mel frames, from a student CNN model folder (convolutions on BLAS).",
         inputs: [PortSpec("in", .features, doc: "decision windows of logmel frames, from `window` (the model's length)")],
         outputs: [PortSpec("out", .posterior, doc: "one row of class probabilities per window, labelled by the model"),
                   PortSpec("embedding", .embedding, doc: "the penultimate layer (256 wide) per window")],
-        parameters: [
-            ParameterSpec("model", .inputPath, doc: "model folder: model.json and model.safetensors (format sergraph-student 1)"),
-            ParameterSpec("watch", .flag, default: .flag(false),
-                          doc: "reload the model when its folder changes (once model.json and model.safetensors are complete and valid)"),
-            ParameterSpec("batch", .integer, default: .integer(8), range: 1...256,
-                          doc: "windows per forward pass (buffers are sized for it once)"),
-        ])
+        parameters: [model, watch, batch])
 
     private let batch: Int
     /// The model as first loaded, checked against the upstream format in `prepare`.
@@ -34,14 +34,14 @@ public final class StudentStage: Stage, ModelSwapping {
     }
 
     public init(parameters: Parameters, context: StageContext) throws {
-        batch = parameters.integer("batch")
-        initial = try context.models.model(at: parameters.text("model"), variant: "student") { try StudentModel(folder: $0) }
+        batch = parameters[Self.batch]
+        initial = try context.models.model(at: parameters[Self.model], variant: "student") { try StudentModel(folder: $0) }
     }
 
     /// Validation without audio: loads the model folder, so `sergraph validate` names a missing,
     /// mis-shaped or unknown-version model at the stage's line even when formats are not agreed.
     @Sendable static func check(_ parameters: Parameters) throws {
-        _ = try ModelRegistry.shared.model(at: parameters.text("model"), variant: "student") { try StudentModel(folder: $0) }
+        _ = try ModelRegistry.shared.model(at: parameters[Self.model], variant: "student") { try StudentModel(folder: $0) }
     }
 
     /// Refuses windows made otherwise than the model's training data: another feature kind, rate

@@ -4,6 +4,17 @@ import StageKit
 
 /// Marks speech and non-speech: a 0/1 activity row per frame, and a `speech` event per segment.
 public final class VoiceActivity: Stage {
+    public static let frame = Parameter<Double>("frame", default: 0.025, range: 0.005...1, unit: "s", doc: "analysis window")
+    public static let hop = Parameter<Double>("hop", default: 0.010, range: 0.005...1, unit: "s", doc: "time between frames")
+    public static let threshold = Parameter<Double>("threshold", default: 9, range: 0...60, unit: "dB", doc: "energy above the noise floor")
+    public static let minLevel = Parameter<Double>("min-level", default: -55, range: -200...0, unit: "dBFS", doc: "never speech below this")
+    public static let maxFlatness = Parameter<Double>("max-flatness", default: 0.5, range: 0...1,
+                                                      doc: "spectral flatness above which a frame sounds like noise")
+    public static let onset = Parameter<Double>("onset", default: 0.05, range: 0...10, unit: "s", doc: "speech needed to open a segment")
+    public static let hangover = Parameter<Double>("hangover", default: 0.3, range: 0...10, unit: "s", doc: "quiet needed to close one")
+    public static let floorRise = Parameter<Double>("floor-rise", default: 3, range: 0...1000, unit: "dB/s",
+                                                    doc: "how fast the noise floor may rise")
+
     public static let info = StageInfo(
         name: "vad",
         summary: "Voice activity: energy over an adaptive noise floor and spectral flatness, with onset and hangover.",
@@ -12,17 +23,7 @@ public final class VoiceActivity: Stage {
             PortSpec("activity", .features, doc: "1 for speech, 0 for not, per frame (what speech-gate takes)"),
             PortSpec("segments", .event, doc: "a `speech` event per segment (first to last voiced frame), when it ends"),
         ],
-        parameters: [
-            ParameterSpec("frame", .number, default: .number(0.025), range: 0.005...1, unit: "s", doc: "analysis window"),
-            ParameterSpec("hop", .number, default: .number(0.010), range: 0.005...1, unit: "s", doc: "time between frames"),
-            ParameterSpec("threshold", .number, default: .number(9), range: 0...60, unit: "dB", doc: "energy above the noise floor"),
-            ParameterSpec("min-level", .number, default: .number(-55), range: -200...0, unit: "dBFS", doc: "never speech below this"),
-            ParameterSpec("max-flatness", .number, default: .number(0.5), range: 0...1,
-                          doc: "spectral flatness above which a frame sounds like noise"),
-            ParameterSpec("onset", .number, default: .number(0.05), range: 0...10, unit: "s", doc: "speech needed to open a segment"),
-            ParameterSpec("hangover", .number, default: .number(0.3), range: 0...10, unit: "s", doc: "quiet needed to close one"),
-            ParameterSpec("floor-rise", .number, default: .number(3), range: 0...1000, unit: "dB/s", doc: "how fast the noise floor may rise"),
-        ])
+        parameters: [frame, hop, threshold, minLevel, maxFlatness, onset, hangover, floorRise])
 
     private let parameters: Parameters
     private var detector: VoiceActivityDetector?
@@ -43,15 +44,15 @@ public final class VoiceActivity: Stage {
     public func prepare(inputs: [StreamFormat]) throws -> [StreamFormat] {
         try inputs[0].require(channels: 1, port: "in")
         let rate = inputs[0].sampleRate
-        let frame = try frameLength("frame", seconds: parameters.number("frame"), sampleRate: rate)
-        hop = min(frame, try frameLength("hop", seconds: parameters.number("hop"), sampleRate: rate))
+        let frame = try frameLength(Self.frame, in: parameters, sampleRate: rate)
+        hop = min(frame, try frameLength(Self.hop, in: parameters, sampleRate: rate))
         let framesPerSecond = rate / Double(hop)
         detector = VoiceActivityDetector(settings: .init(
-            threshold: parameters.number("threshold"), minimumLevel: parameters.number("min-level"),
-            maximumFlatness: parameters.number("max-flatness"),
-            onsetFrames: max(1, Int((parameters.number("onset") * framesPerSecond).rounded())),
-            hangoverFrames: Int((parameters.number("hangover") * framesPerSecond).rounded()),
-            floorRise: parameters.number("floor-rise") / framesPerSecond))
+            threshold: parameters[Self.threshold], minimumLevel: parameters[Self.minLevel],
+            maximumFlatness: parameters[Self.maxFlatness],
+            onsetFrames: max(1, Int((parameters[Self.onset] * framesPerSecond).rounded())),
+            hangoverFrames: Int((parameters[Self.hangover] * framesPerSecond).rounded()),
+            floorRise: parameters[Self.floorRise] / framesPerSecond))
         framer = Framer(length: frame, hop: hop)
         let fftSize = 1 << Int(ceil(log2(Double(frame))))
         fft = RealFFT(size: fftSize)
