@@ -18,8 +18,10 @@ public struct PNGImage: Sendable {
 
     /// Paints a rectangle, clipped to the picture.
     public mutating func fill(x: Int, y: Int, width: Int, height: Int, color: (UInt8, UInt8, UInt8)) {
-        for row in max(0, y)..<min(self.height, y + height) {
-            for column in max(0, x)..<min(self.width, x + width) {
+        let rows = max(0, y)..<max(max(0, y), min(self.height, y + height))
+        let columns = max(0, x)..<max(max(0, x), min(self.width, x + width))
+        for row in rows {
+            for column in columns {
                 let index = (row * self.width + column) * 3
                 (pixels[index], pixels[index + 1], pixels[index + 2]) = color
             }

@@ -15,7 +15,10 @@ struct Eval: ParsableCommand {
             window (the model's length and hop, tail: end-aligned) → student. A clip's decision is the label \
             with the highest mean posterior over its windows. Prints UA (unweighted average recall), WA \
             (accuracy), macro-F1 and the confusion matrix, writes the matrix as a PNG picture, and reports \
-            the model's parameters, bytes on disk and the chain's time per second of audio.
+            the model's parameters, bytes on disk and the chain's time per second of audio. A self-distilled \
+            folder (exits.json) is measured at every exit and with `exit: auto`, each clip whole through \
+            wav2vec2-early-exit: UA, WA, macro-F1, the mean exit depth and the CPU time per second of audio, as \
+            a table and a PNG picture of the trade-off.
             """)
 
     @Argument(help: "The model folder (model.json, model.safetensors).")
@@ -36,7 +39,18 @@ struct Eval: ParsableCommand {
     @Flag(help: "Print the results as one JSON object (with each clip's decision).")
     var json = false
 
+    @Option(help: "A self-distilled folder's `auto` row: the confidence an exit must reach.")
+    var exitThreshold = 0.9
+
+    @Option(help: "A self-distilled folder's `auto` row: max or entropy.")
+    var exitConfidence = "max"
+
     func run() throws {
+        if EarlyExitModel.isExitFolder(model) {
+            guard ["max", "entropy"].contains(exitConfidence) else { throw ValidationError("--exit-confidence is max or entropy, not '\(exitConfidence)'") }
+            return try ExitEvaluation(folder: model, data: data, split: split, png: png, jobs: jobs, json: json,
+                                      threshold: exitThreshold, confidence: exitConfidence).run(entries: entries(of:))
+        }
         let student: StudentModel
         let manifest: Manifest
         do {
@@ -46,19 +60,7 @@ struct Eval: ParsableCommand {
             printError("error: \(error)")
             throw ExitCode(2)
         }
-        let chosen: [ManifestEntry]
-        if split == "all" {
-            chosen = manifest.entries
-        } else if let wanted = Split(rawValue: split) {
-            chosen = manifest.entries(in: wanted)
-        } else {
-            throw ValidationError("--split is train, dev, test or all, not '\(split)'")
-        }
-        guard !chosen.isEmpty else {
-            printError("error: \(data) has no clips in the \(split) split")
-            throw ExitCode(2)
-        }
-        guard jobs >= 1 else { throw ValidationError("--jobs is at least 1") }
+        let chosen = try entries(of: manifest)
         BLAS.threads = 1
 
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("sergraph-eval-\(getpid())").path
@@ -137,6 +139,24 @@ struct Eval: ParsableCommand {
         print(String(format: "inference: %.2f ms per second of audio (file → logmel → window → student, %d job%@, %.0f× real time)",
                      perSecond * 1000, jobs, jobs == 1 ? "" : "s", perSecond > 0 ? 1 / perSecond : 0))
         print("confusion matrix picture: \(picturePath)")
+    }
+
+    /// The manifest's clips in `--split`; refuses an unknown split, an empty one and `--jobs` below 1.
+    private func entries(of manifest: Manifest) throws -> [ManifestEntry] {
+        let chosen: [ManifestEntry]
+        if split == "all" {
+            chosen = manifest.entries
+        } else if let wanted = Split(rawValue: split) {
+            chosen = manifest.entries(in: wanted)
+        } else {
+            throw ValidationError("--split is train, dev, test or all, not '\(split)'")
+        }
+        guard !chosen.isEmpty else {
+            printError("error: \(data) has no clips in the \(split) split")
+            throw ExitCode(2)
+        }
+        guard jobs >= 1 else { throw ValidationError("--jobs is at least 1") }
+        return chosen
     }
 
     /// file-source → resample → logmel → window → student → npy-sink, with the model's settings.

@@ -56,4 +56,30 @@ import TestSupport
         #expect(colours.contains([140, 163, 198]))  // happy → neutral and happy → happy: half, (255 − 0.5·(255 − c))
         #expect(image.width > 200 && image.height > 200)
     }
+
+    /// A rectangle wholly outside the picture paints nothing (it trapped: an empty clipped range
+    /// had its lower bound above its upper one, e.g. a label drawn past the right edge).
+    @Test func fillingOutsideThePictureIsClipped() {
+        var image = PNGImage(width: 10, height: 8)
+        let before = image.pixels
+        image.fill(x: 12, y: 2, width: 4, height: 2, color: (0, 0, 0))
+        image.fill(x: 2, y: 9, width: 4, height: 2, color: (0, 0, 0))
+        image.fill(x: -6, y: -6, width: 4, height: 4, color: (0, 0, 0))
+        #expect(image.pixels == before)
+        image.fill(x: 8, y: 6, width: 5, height: 5, color: (1, 2, 3))
+        #expect(image.pixels.filter { $0 == 2 }.count == 4)  // the 2 × 2 corner inside
+    }
+
+    /// The trade-off picture: UA points in blue and WA in orange where the values put them, the
+    /// extra point in red; a name running past the right edge is clipped.
+    @Test func tradeOffPictureMarksEveryPoint() {
+        let curve = [TradeOffPoint(name: "exit 1", cost: 10, ua: 0.5, wa: 0.25), TradeOffPoint(name: "exit 3", cost: 20, ua: 1, wa: 0.75)]
+        let image = tradeOffPicture(title: "t", curve: curve, extra: [TradeOffPoint(name: String(repeating: "auto ", count: 60), cost: 15, ua: 0.75, wa: 0.5)])
+        func colour(_ x: Int, _ y: Int) -> [UInt8] { Array(image.pixels[((y * image.width + x) * 3)..<((y * image.width + x) * 3 + 3)]) }
+        // Plot: left 96, top 72, 560 × 360; costs up to 20 → span 20.
+        #expect(colour(96 + 280, 72 + 180) == [24, 70, 160])     // exit 1's UA 0.5 at cost 10
+        #expect(colour(96 + 560, 72) == [24, 70, 160])           // exit 3's UA 1 at cost 20
+        #expect(colour(96 + 280, 72 + 270) == [220, 120, 20])    // exit 1's WA 0.25
+        #expect(colour(96 + 420, 72 + 90) == [200, 30, 30])      // auto's UA 0.75 at cost 15
+    }
 }
