@@ -37,8 +37,8 @@ enum ExitPolicy: Equatable, CustomStringConvertible {
     }
 }
 
-/// How sure a head is of a window, from 0 to 1, for `exit: auto`.
-enum ExitConfidence: String, CaseIterable {
+/// How the `auto` exit policy measures how sure a head is of a window, from 0 to 1.
+public enum ExitConfidence: String, ParameterChoice {
     /// The largest posterior.
     case max
     /// 1 − H(p) / ln(classes): 1 for a certain head, 0 for a uniform one.

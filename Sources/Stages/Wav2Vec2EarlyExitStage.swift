@@ -11,28 +11,28 @@ import StageKit
 /// head over the whole encoder) rather than a mode of either: its model is the exit folder,
 /// it decides per window how deep to go, and it says which exit answered.
 public final class Wav2Vec2EarlyExitStage: Stage {
+    public static let model = Parameter<String>("model", path: .input,
+                                                doc: "folder with config.json, model.safetensors, exits.json and exits.safetensors")
+    public static let window = Parameter<Double>("window", default: 1, range: 0...3600, unit: "s",
+                                                 doc: "audio per decision; 0 means one decision per stream, encoded in one pass (clips: memory grows with its square)")
+    public static let hop = Parameter<Double>("hop", default: 0.25, range: 0.01...3600, unit: "s", doc: "time between windows")
+    public static let exit = Parameter<String>("exit", default: "last", live: true,
+                                               doc: "an exit layer of the model (e.g. 8), last (the deepest), auto (first exit confident enough) or budget (deepest inside exit-budget)")
+    public static let threshold = Parameter<Double>("exit-threshold", default: 0.9, range: 0...1, live: true,
+                                                    doc: "exit: auto: the confidence an exit must reach to answer")
+    public static let confidence = Parameter<ExitConfidence>("exit-confidence", default: .max, live: true,
+                                                             doc: "exit: auto: max (largest posterior) or entropy (1 − entropy / ln classes)")
+    public static let budget = Parameter<Double>("exit-budget", default: 0.05, range: 0.000001...3600, unit: "s", live: true,
+                                                 doc: "exit: budget: CPU time per window (of the graph's thread) the exit must keep inside")
+    public static let precision = Parameter<Precision>("precision", default: .float32, doc: "float32, or bfloat16 transformer products (oneDNN)")
+
     public static let info = StageInfo(
         name: "wav2vec2-early-exit",
         summary: "Class posteriors from a self-distilled wav2vec 2.0 / HuBERT folder's early exits, the exit chosen per window (layer, confidence or CPU budget).",
         inputs: [PortSpec("in", .audio, doc: "16 kHz mono audio")],
         outputs: [PortSpec("out", .posterior, doc: "one row of class probabilities per window, from the exit used"),
                   PortSpec("exit", .event, doc: "one `exit` event per window: layer (the exit used), label, confidence, cpu (seconds)")],
-        parameters: [
-            ParameterSpec("model", .inputPath, doc: "folder with config.json, model.safetensors, exits.json and exits.safetensors"),
-            ParameterSpec("window", .number, default: .number(1), range: 0...3600, unit: "s",
-                          doc: "audio per decision; 0 means one decision per stream, encoded in one pass (clips: memory grows with its square)"),
-            ParameterSpec("hop", .number, default: .number(0.25), range: 0.01...3600, unit: "s", doc: "time between windows"),
-            ParameterSpec("exit", .text, default: .text("last"), live: true,
-                          doc: "an exit layer of the model (e.g. 8), last (the deepest), auto (first exit confident enough) or budget (deepest inside exit-budget)"),
-            ParameterSpec("exit-threshold", .number, default: .number(0.9), range: 0...1, live: true,
-                          doc: "exit: auto: the confidence an exit must reach to answer"),
-            ParameterSpec("exit-confidence", .choice(ExitConfidence.allCases.map(\.rawValue)), default: .text("max"), live: true,
-                          doc: "exit: auto: max (largest posterior) or entropy (1 − entropy / ln classes)"),
-            ParameterSpec("exit-budget", .number, default: .number(0.05), range: 0.000001...3600, unit: "s", live: true,
-                          doc: "exit: budget: CPU time per window (of the graph's thread) the exit must keep inside"),
-            ParameterSpec("precision", .choice(Precision.allCases.map(\.rawValue)), default: .text("float32"),
-                          doc: "float32, or bfloat16 transformer products (oneDNN)"),
-        ])
+        parameters: [model, window, hop, exit, threshold, confidence, budget, precision])
 
     private let modelPath: String
     private let models: ModelRegistry
@@ -54,10 +54,9 @@ public final class Wav2Vec2EarlyExitStage: Stage {
     private var continuity = StreamContinuity()
 
     public convenience init(parameters: Parameters, context: StageContext) throws {
-        try self.init(model: parameters.text("model"), models: context.models, window: parameters.number("window"),
-                      hop: parameters.number("hop"), exit: parameters.text("exit"), threshold: parameters.number("exit-threshold"),
-                      confidence: ExitConfidence(rawValue: parameters.text("exit-confidence"))!, budget: parameters.number("exit-budget"),
-                      precision: Precision(rawValue: parameters.text("precision"))!)
+        self.init(model: parameters[Self.model], models: context.models, window: parameters[Self.window], hop: parameters[Self.hop],
+                  exit: parameters[Self.exit], threshold: parameters[Self.threshold], confidence: parameters[Self.confidence],
+                  budget: parameters[Self.budget], precision: parameters[Self.precision])
     }
 
     /// The stage with its parameters' values; `clock` gives the CPU seconds the budget
@@ -80,8 +79,8 @@ public final class Wav2Vec2EarlyExitStage: Stage {
     /// `exit` against its exit layers, so a broken folder or a layer without an exit is
     /// reported at the stage's line.
     @Sendable static func check(_ parameters: Parameters) throws {
-        let model = try model(at: parameters.text("model"), precision: Precision(rawValue: parameters.text("precision"))!, models: .shared)
-        _ = try ExitPolicy(parameters.text("exit"), exits: model.exits)
+        let model = try model(at: parameters[Self.model], precision: parameters[Self.precision], models: .shared)
+        _ = try ExitPolicy(parameters[Self.exit], exits: model.exits)
     }
 
     static func model(at path: String, precision: Precision, models: ModelRegistry) throws -> EarlyExitModel {
@@ -108,16 +107,16 @@ public final class Wav2Vec2EarlyExitStage: Stage {
         return [posterior, .event(sampleRate: 16000, fields: ["layer", "label", "confidence", "cpu"])]
     }
 
-    public func control(_ name: String, value: String) throws {
-        let parsed = try Self.info.liveValue(name, value)
-        switch name {
-        case "exit":
-            if let model { policy = try ExitPolicy(value, exits: model.exits) }
-            policyText = value
-        case "exit-threshold": threshold = parsed.number ?? threshold
-        case "exit-confidence": confidence = ExitConfidence(rawValue: value) ?? confidence
-        default: budgetSeconds = parsed.number ?? budgetSeconds
+    /// exit, exit-threshold, exit-confidence and exit-budget take effect from the next window; an
+    /// exit layer the model lacks is refused and the policy in force stays.
+    public func apply(_ change: ParameterChange) throws {
+        if let text = change[Self.exit] {
+            if let model { policy = try ExitPolicy(text, exits: model.exits) }
+            policyText = text
         }
+        if let threshold = change[Self.threshold] { self.threshold = threshold }
+        if let confidence = change[Self.confidence] { self.confidence = confidence }
+        if let budget = change[Self.budget] { budgetSeconds = budget }
     }
 
     public func process(_ block: Block, port: Int, output: Output) throws {
