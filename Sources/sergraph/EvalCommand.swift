@@ -9,11 +9,13 @@ import SERGraph
 
 struct Eval: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Measure a student model on a manifest's clips, through the same stages that run live.",
+        abstract: "Measure a student or teacher model on a manifest's clips, through the same stages that run live.",
         discussion: """
-            Each clip runs through file-source (mixed to mono) → resample → logmel (the model's settings) → \
-            window (the model's length and hop, tail: end-aligned) → student. A clip's decision is the label \
-            with the highest mean posterior over its windows. Prints UA (unweighted average recall), WA \
+            A student's clips run through file-source (mixed to mono) → resample → logmel (the model's settings) → \
+            window (the model's length and hop, tail: end-aligned) → student; a clip's decision is the label \
+            with the highest mean posterior over its windows. A teacher's (a Hugging Face \
+            *ForSequenceClassification folder) run through file-source → resample to 16 kHz → \
+            wav2vec2-classifier, each clip classified whole. Prints UA (unweighted average recall), WA \
             (accuracy), macro-F1 and the confusion matrix, writes the matrix as a PNG picture, and reports \
             the model's parameters, bytes on disk and the chain's time per second of audio. A self-distilled \
             folder (exits.json) is measured at every exit and with `exit: auto`, each clip whole through \
@@ -21,7 +23,7 @@ struct Eval: ParsableCommand {
             a table and a PNG picture of the trade-off.
             """)
 
-    @Argument(help: "The model folder (model.json, model.safetensors).")
+    @Argument(help: "The model folder: a student's (model.json, model.safetensors), a teacher's (config.json, model.safetensors) or a self-distilled one (exits.json).")
     var model: String
 
     @Option(help: "The manifest (CSV: path,label,speaker,split).")
@@ -51,11 +53,11 @@ struct Eval: ParsableCommand {
             return try ExitEvaluation(folder: model, data: data, split: split, png: png, jobs: jobs, json: json,
                                       threshold: exitThreshold, confidence: exitConfidence).run(entries: entries(of:))
         }
-        let student: StudentModel
+        let evaluated: EvaluatedModel
         let manifest: Manifest
         do {
-            student = try StudentModel(folder: model)
-            manifest = try Manifest.read(path: data, labels: student.labels)
+            evaluated = try EvaluatedModel(folder: model)
+            manifest = try Manifest.read(path: data, labels: evaluated.labels)
         } catch {
             printError("error: \(error)")
             throw ExitCode(2)
@@ -72,7 +74,7 @@ struct Eval: ParsableCommand {
         }
         let graph: ValidatedGraph
         do {
-            graph = try GraphValidator(registry: makeRegistry()).validate(try chain(for: student))
+            graph = try GraphValidator(registry: makeRegistry()).validate(evaluated.chain)
         } catch {
             printError("error: \(error)")
             throw ExitCode(2)
@@ -102,14 +104,14 @@ struct Eval: ParsableCommand {
             for row in 0..<posteriors.rows {
                 for column in 0..<posteriors.columns { mean[column] += Double(posteriors.values[row * posteriors.columns + column]) / Double(posteriors.rows) }
             }
-            truths.append(student.labels.firstIndex(of: entry.label)!)
+            truths.append(evaluated.labels.firstIndex(of: entry.label)!)
             predictions.append(mean.indices.max { mean[$0] < mean[$1] }!)
             means.append(mean)
         }
         for failure in failures { printError("error: \(failure)") }
         guard failures.isEmpty else { throw ExitCode.failure }
 
-        let report = ClassificationReport(labels: student.labels, truths: truths, predictions: predictions)
+        let report = ClassificationReport(labels: evaluated.labels, truths: truths, predictions: predictions)
         let picturePath = png ?? "confusion-\(split).png"
         let title = "\((model as NSString).lastPathComponent) on \(split): UA \(formatFraction(report.unweightedAccuracy))"
         try report.confusionPicture(title: title).pngData().write(to: URL(fileURLWithPath: picturePath))
@@ -117,13 +119,13 @@ struct Eval: ParsableCommand {
         let perSecond = audio > 0 ? elapsed / audio : 0
         if json {
             let result: [String: Any] = [
-                "model": model, "data": data, "split": split, "clips": chosen.count, "speakers": speakers,
-                "labels": student.labels, "ua": report.unweightedAccuracy, "wa": report.weightedAccuracy, "macro_f1": report.macroF1,
+                "model": model, "kind": evaluated.kind, "data": data, "split": split, "clips": chosen.count, "speakers": speakers,
+                "labels": evaluated.labels, "ua": report.unweightedAccuracy, "wa": report.weightedAccuracy, "macro_f1": report.macroF1,
                 "recall": report.recall, "precision": report.precision, "f1": report.f1, "confusion": report.confusion,
-                "parameters": student.parameterCount, "bytes": student.bytesOnDisk, "audio_seconds": audio,
+                "parameters": evaluated.parameters, "bytes": evaluated.bytes, "audio_seconds": audio,
                 "elapsed_seconds": elapsed, "seconds_per_audio_second": perSecond, "jobs": jobs, "png": picturePath,
                 "clips_decided": chosen.indices.map { index in
-                    ["path": chosen[index].path, "label": chosen[index].label, "decision": student.labels[predictions[index]],
+                    ["path": chosen[index].path, "label": chosen[index].label, "decision": evaluated.labels[predictions[index]],
                      "mean_posterior": means[index]] as [String: Any]
                 },
             ]
@@ -131,13 +133,13 @@ struct Eval: ParsableCommand {
             print(String(decoding: text, as: UTF8.self))
             return
         }
-        print("model \(model): \(student.labels.count) labels, \(student.parameterCount) parameters, \(student.bytesOnDisk) bytes on disk")
+        print("model \(model): \(evaluated.labels.count) labels, \(evaluated.parameters) parameters, \(evaluated.bytes) bytes on disk (\(evaluated.kind))")
         print("data \(data), split \(split): \(chosen.count) clips of \(speakers) speakers, \(formatDuration(audio)) of audio")
         print("UA \(formatFraction(report.unweightedAccuracy))  WA \(formatFraction(report.weightedAccuracy))  macro-F1 \(formatFraction(report.macroF1))")
         print("confusion (rows: true label, columns: decision):")
         print(report.table)
-        print(String(format: "inference: %.2f ms per second of audio (file → logmel → window → student, %d job%@, %.0f× real time)",
-                     perSecond * 1000, jobs, jobs == 1 ? "" : "s", perSecond > 0 ? 1 / perSecond : 0))
+        print(String(format: "inference: %.2f ms per second of audio (%@, %d job%@, %.0f× real time)",
+                     perSecond * 1000, evaluated.chainSummary, jobs, jobs == 1 ? "" : "s", perSecond > 0 ? 1 / perSecond : 0))
         print("confusion matrix picture: \(picturePath)")
     }
 
@@ -157,24 +159,6 @@ struct Eval: ParsableCommand {
         }
         guard jobs >= 1 else { throw ValidationError("--jobs is at least 1") }
         return chosen
-    }
-
-    /// file-source → resample → logmel → window → student → npy-sink, with the model's settings.
-    private func chain(for student: StudentModel) throws -> GraphSpec {
-        guard case .number(let rate)? = student.features["sample_rate"], case .number(let hop)? = student.features["hop"] else {
-            throw ValidationError("\(model)/model.json: features needs sample_rate and hop")
-        }
-        let logmel = student.features.filter { !["kind", "sample_rate"].contains($0.key) }.sorted { $0.key < $1.key }.map { ($0.key, $0.value.description) }
-        let window = [("length", (Double(student.windowFrames) * hop).formatted), ("hop", (Double(student.windowHopFrames) * hop).formatted),
-                      ("tail", "end-aligned")]
-        return GraphSpec(file: ChainParser.file, stages: [
-            generatedStage("source", "file-source", [("channel", "mix")], from: nil),
-            generatedStage("resample", "resample", [("rate", rate.formatted)], from: "source"),
-            generatedStage("logmel", "logmel", logmel, from: "resample"),
-            generatedStage("window", "window", window, from: "logmel"),
-            generatedStage("student", "student", [("model", model)], from: "window"),
-            generatedStage("posteriors", "npy-sink", [("path", "{stem}.posteriors.npy")], from: "student", port: "out"),
-        ])
     }
 }
 

@@ -7,7 +7,7 @@ import SERGraph
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train models on a corpus manifest (PyTorch, in the project's .venv).",
-        subcommands: [TrainStudent.self])
+        subcommands: [TrainStudent.self, TrainTeacher.self])
 }
 
 struct TrainStudent: ParsableCommand {
@@ -50,7 +50,7 @@ struct TrainStudent: ParsableCommand {
     ]
 
     func run() throws {
-        let environment = try trainingEnvironment()
+        let environment = try TrainingEnvironment.find()
         let manifest: Manifest
         do {
             manifest = try Manifest.read(path: data, labels: labels.split(separator: ",").map(String.init))
@@ -87,11 +87,7 @@ struct TrainStudent: ParsableCommand {
             printError("error: \(folder) holds features made with other settings (\(record)); give another --features folder")
             throw ExitCode(2)
         }
-        let files = manifest.entries.map { entry in
-            let path = entry.path.hasPrefix("/") ? entry.path : (manifestFolder as NSString).appendingPathComponent(entry.path)
-            let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.int64Value ?? 0
-            return BatchInput(path: path, stem: (entry.path as NSString).deletingPathExtension, size: size)
-        }
+        let files = batchInputs(manifest, manifestFolder: manifestFolder)
         printError("features: logmel of \(files.count) clips into \(folder)")
         let registry = makeRegistry()
         try runBatch({
@@ -102,9 +98,21 @@ struct TrainStudent: ParsableCommand {
         try Data(Self.settingsJSON.utf8).write(to: URL(fileURLWithPath: record))
     }
 
+    private func runTrainer(_ environment: TrainingEnvironment, featureFolder: String) throws {
+        try environment.run(["--data", data, "--features", featureFolder,
+                             "--feature-settings", (featureFolder as NSString).appendingPathComponent("logmel.json"),
+                             "-o", output, "--labels", labels, "--command", typedCommandLine()] + trainerOptions)
+    }
+}
+
+/// The repository's training package (training/sergraph_train) and the Python of its .venv.
+struct TrainingEnvironment {
+    let root: String
+    let python: String
+
     /// The repository folder holding training/sergraph_train and .venv: searched upwards from
     /// this executable, then from the current folder.
-    private func trainingEnvironment() throws -> (root: String, python: String) {
+    static func find() throws -> TrainingEnvironment {
         let starts = [Bundle.main.executableURL?.resolvingSymlinksInPath().deletingLastPathComponent().path,
                       FileManager.default.currentDirectoryPath].compactMap { $0 }
         for start in starts {
@@ -116,7 +124,7 @@ struct TrainStudent: ParsableCommand {
                         printError("error: the training environment is missing (no \(python)); run `bash scripts/setup` in \(folder.path) to make it")
                         throw ExitCode(2)
                     }
-                    return (folder.path, python)
+                    return TrainingEnvironment(root: folder.path, python: python)
                 }
                 folder.deleteLastPathComponent()
             }
@@ -125,15 +133,13 @@ struct TrainStudent: ParsableCommand {
         throw ExitCode(2)
     }
 
-    /// Runs `python -m sergraph_train` with its output going straight to ours; exits with its status.
-    private func runTrainer(_ environment: (root: String, python: String), featureFolder: String) throws {
+    /// Runs `python -m sergraph_train ARGUMENTS` with its output going straight to ours; exits with its status.
+    func run(_ arguments: [String]) throws {
         let trainer = Foundation.Process()
-        trainer.executableURL = URL(fileURLWithPath: environment.python)
-        trainer.arguments = ["-m", "sergraph_train", "--data", data, "--features", featureFolder,
-                             "--feature-settings", (featureFolder as NSString).appendingPathComponent("logmel.json"),
-                             "-o", output, "--labels", labels, "--command", commandLine()] + trainerOptions
+        trainer.executableURL = URL(fileURLWithPath: python)
+        trainer.arguments = ["-m", "sergraph_train"] + arguments
         var variables = ProcessInfo.processInfo.environment
-        let package = (environment.root as NSString).appendingPathComponent("training")
+        let package = (root as NSString).appendingPathComponent("training")
         variables["PYTHONPATH"] = [package, variables["PYTHONPATH"]].compactMap { $0 }.joined(separator: ":")
         variables["PYTHONUNBUFFERED"] = "1"
         trainer.environment = variables
@@ -141,12 +147,21 @@ struct TrainStudent: ParsableCommand {
         trainer.waitUntilExit()
         if trainer.terminationStatus != 0 { throw ExitCode(trainer.terminationStatus) }
     }
+}
 
-    /// This command line as typed (arguments quoted where a shell needs it), for model.json.
-    private func commandLine() -> String {
-        (["sergraph"] + CommandLine.arguments.dropFirst()).map { argument in
-            argument.allSatisfy({ $0.isLetter || $0.isNumber || "-_./=:,+".contains($0) }) && !argument.isEmpty
-                ? argument : "'" + argument.replacingOccurrences(of: "'", with: "'\\''") + "'"
-        }.joined(separator: " ")
+/// The manifest's clips as batch inputs, each named by its manifest path without extension.
+func batchInputs(_ manifest: Manifest, manifestFolder: String) -> [BatchInput] {
+    manifest.entries.map { entry in
+        let path = entry.path.hasPrefix("/") ? entry.path : (manifestFolder as NSString).appendingPathComponent(entry.path)
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.int64Value ?? 0
+        return BatchInput(path: path, stem: (entry.path as NSString).deletingPathExtension, size: size)
     }
+}
+
+/// This command line as typed (arguments quoted where a shell needs it), for a model's training record.
+func typedCommandLine() -> String {
+    (["sergraph"] + CommandLine.arguments.dropFirst()).map { argument in
+        argument.allSatisfy({ $0.isLetter || $0.isNumber || "-_./=:,+".contains($0) }) && !argument.isEmpty
+            ? argument : "'" + argument.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }.joined(separator: " ")
 }

@@ -1,4 +1,5 @@
-"""python -m sergraph_train: train a student (what `sergraph train student` runs)."""
+"""python -m sergraph_train: train a student (what `sergraph train student` runs);
+`python -m sergraph_train teacher ...` trains a teacher (what `sergraph train teacher` runs)."""
 import argparse
 import json
 import os
@@ -46,6 +47,9 @@ def parse(arguments):
 
 def main(arguments=None):
     arguments = sys.argv[1:] if arguments is None else arguments
+    if arguments[:1] == ["teacher"]:
+        from .teacher_command import main as teacher_main
+        return teacher_main(arguments[1:])
     args = parse(arguments)
     features = dict(DEFAULT_FEATURES)
     if args.feature_settings:

@@ -1,0 +1,70 @@
+import ArgumentParser
+import Corpora
+import Foundation
+import StageKit
+import SERGraph
+
+struct TrainTeacher: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "teacher",
+        abstract: "Train a wav2vec2 teacher (transformers Wav2Vec2ForSequenceClassification) on a manifest's audio.",
+        discussion: """
+            First decodes every clip with sergraph's own file-source (mixed to mono) and resampler into 16 kHz \
+            float WAVs in the audio folder, skipping clips already there: the audio the wav2vec2-classifier \
+            stage hears. Then runs the training package (training/sergraph_train) in .venv, which \
+            `bash scripts/setup` makes, and writes the checkpoint with save_pretrained (config.json with the \
+            labels as id2label, model.safetensors, and training.json). Options not listed here go to the \
+            trainer: --from DIR, --freeze-encoder, --config JSON, --epochs, --patience, --batch-size, --lr, \
+            --crop-seconds, --seed, --threads, --dtype float32|float16, --json \
+            (`.venv/bin/python -m sergraph_train teacher --help` describes them).
+            """)
+
+    @Option(help: "Manifest CSV (path,label,speaker,split; paths relative to its folder).")
+    var data: String
+
+    @Option(name: .shortAndLong, help: "Checkpoint folder to write (config.json, model.safetensors, training.json).")
+    var output: String
+
+    @Option(help: "Folder of the clips decoded to 16 kHz (default: features/audio-16k next to the manifest).")
+    var audio: String?
+
+    @Option(help: "Labels in the model's output order, comma-separated.")
+    var labels: String = Manifest.defaultLabels.joined(separator: ",")
+
+    @Option(name: .shortAndLong, help: "Files decoded at once (default: the number of cores).")
+    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Argument(parsing: .allUnrecognized, help: .hidden)
+    var trainerOptions: [String] = []
+
+    func run() throws {
+        let environment = try TrainingEnvironment.find()
+        let manifest: Manifest
+        do {
+            manifest = try Manifest.read(path: data, labels: labels.split(separator: ",").map(String.init))
+        } catch {
+            printError("error: \(error)")
+            throw ExitCode(2)
+        }
+        let folder = parentFolder(of: data)
+        let audioFolder = audio ?? (folder as NSString).appendingPathComponent("features/audio-16k")
+        try decode(manifest, manifestFolder: folder, into: audioFolder)
+        try environment.run(["teacher", "--data", data, "--audio", audioFolder, "-o", output, "--labels", labels,
+                             "--command", typedCommandLine()] + trainerOptions)
+    }
+
+    /// Decodes the clips into `into`/PATH-without-extension.wav (32-bit float, mono, 16 kHz),
+    /// skipping those already there.
+    private func decode(_ manifest: Manifest, manifestFolder: String, into folder: String) throws {
+        let files = batchInputs(manifest, manifestFolder: manifestFolder)
+        printError("audio: \(files.count) clips at 16 kHz into \(folder)")
+        let registry = makeRegistry()
+        try runBatch({
+            try GraphValidator(registry: registry).validate(GraphSpec(file: ChainParser.file, stages: [
+                generatedStage("source", "file-source", [("channel", "mix")], from: nil),
+                generatedStage("resample", "resample", [("rate", "16000")], from: "source"),
+                generatedStage("sink", "audio-file-sink", [("path", "{stem}.wav"), ("encoding", "float")], from: "resample"),
+            ]))
+        }, files: files, output: folder, jobs: jobs, force: false)
+    }
+}
