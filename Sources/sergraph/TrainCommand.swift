@@ -23,20 +23,13 @@ struct TrainStudent: ParsableCommand {
             (`.venv/bin/python -m sergraph_train --help` describes them).
             """)
 
-    @Option(help: "Manifest CSV (path,label,speaker,split; paths relative to its folder).")
-    var data: String
+    @OptionGroup var corpus: TrainingCorpus
 
     @Option(name: .shortAndLong, help: "Model folder to write (model.safetensors, model.json).")
     var output: String
 
     @Option(help: "Feature folder (default: features/logmel-KEY next to the manifest, KEY naming the settings).")
     var features: String?
-
-    @Option(help: "Labels in the model's output order, comma-separated.")
-    var labels: String = Manifest.defaultLabels.joined(separator: ",")
-
-    @Option(name: .shortAndLong, help: "Files whose features are extracted at once (default: the number of cores).")
-    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
 
     @Argument(parsing: .allUnrecognized, help: .hidden)
     var trainerOptions: [String] = []
@@ -51,14 +44,8 @@ struct TrainStudent: ParsableCommand {
 
     func run() throws {
         let environment = try TrainingEnvironment.find()
-        let manifest: Manifest
-        do {
-            manifest = try Manifest.read(path: data, labels: labels.split(separator: ",").map(String.init))
-        } catch {
-            printError("error: \(error)")
-            throw ExitCode(2)
-        }
-        let folder = parentFolder(of: data)
+        let manifest = try corpus.read()
+        let folder = parentFolder(of: corpus.data)
         let featureFolder = features ?? (folder as NSString).appendingPathComponent("features/logmel-\(Self.settingsKey)")
         try extractFeatures(manifest, manifestFolder: folder, into: featureFolder)
         try runTrainer(environment, featureFolder: featureFolder)
@@ -94,14 +81,36 @@ struct TrainStudent: ParsableCommand {
             try GraphValidator(registry: registry).validate(
                 featureGraph(kind: "logmel", parameters: Self.logmelSettings.map { ($0.key, $0.value) },
                                  rate: Self.sampleRate, registry: registry))
-        }, files: files, output: folder, jobs: jobs, force: false)
+        }, files: files, output: folder, jobs: corpus.jobs, force: false)
         try Data(Self.settingsJSON.utf8).write(to: URL(fileURLWithPath: record))
     }
 
     private func runTrainer(_ environment: TrainingEnvironment, featureFolder: String) throws {
-        try environment.run(["--data", data, "--features", featureFolder,
+        try environment.run(["--data", corpus.data, "--features", featureFolder,
                              "--feature-settings", (featureFolder as NSString).appendingPathComponent("logmel.json"),
-                             "-o", output, "--labels", labels, "--command", typedCommandLine()] + trainerOptions)
+                             "-o", output, "--labels", corpus.labels, "--command", typedCommandLine()] + trainerOptions)
+    }
+}
+
+/// The manifest a model is trained on, and how many of its clips are prepared at once.
+struct TrainingCorpus: ParsableArguments {
+    @Option(help: "Manifest CSV (path,label,speaker,split; paths relative to its folder).")
+    var data: String
+
+    @Option(help: "Labels in the model's output order, comma-separated.")
+    var labels: String = Manifest.defaultLabels.joined(separator: ",")
+
+    @Option(name: .shortAndLong, help: "Clips prepared (features extracted, audio decoded) at once (default: the number of cores).")
+    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    /// The manifest, checked (every line, label and file); a refusal is printed and exits with status 2.
+    func read() throws -> Manifest {
+        do {
+            return try Manifest.read(path: data, labels: labels.split(separator: ",").map(String.init))
+        } catch {
+            printError("error: \(error)")
+            throw ExitCode(2)
+        }
     }
 }
 

@@ -19,8 +19,7 @@ struct TrainTeacher: ParsableCommand {
             (`.venv/bin/python -m sergraph_train teacher --help` describes them).
             """)
 
-    @Option(help: "Manifest CSV (path,label,speaker,split; paths relative to its folder).")
-    var data: String
+    @OptionGroup var corpus: TrainingCorpus
 
     @Option(name: .shortAndLong, help: "Checkpoint folder to write (config.json, model.safetensors, training.json).")
     var output: String
@@ -28,28 +27,16 @@ struct TrainTeacher: ParsableCommand {
     @Option(help: "Folder of the clips decoded to 16 kHz (default: features/audio-16k next to the manifest).")
     var audio: String?
 
-    @Option(help: "Labels in the model's output order, comma-separated.")
-    var labels: String = Manifest.defaultLabels.joined(separator: ",")
-
-    @Option(name: .shortAndLong, help: "Files decoded at once (default: the number of cores).")
-    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
-
     @Argument(parsing: .allUnrecognized, help: .hidden)
     var trainerOptions: [String] = []
 
     func run() throws {
         let environment = try TrainingEnvironment.find()
-        let manifest: Manifest
-        do {
-            manifest = try Manifest.read(path: data, labels: labels.split(separator: ",").map(String.init))
-        } catch {
-            printError("error: \(error)")
-            throw ExitCode(2)
-        }
-        let folder = parentFolder(of: data)
+        let manifest = try corpus.read()
+        let folder = parentFolder(of: corpus.data)
         let audioFolder = audio ?? (folder as NSString).appendingPathComponent("features/audio-16k")
         try decode(manifest, manifestFolder: folder, into: audioFolder)
-        try environment.run(["teacher", "--data", data, "--audio", audioFolder, "-o", output, "--labels", labels,
+        try environment.run(["teacher", "--data", corpus.data, "--audio", audioFolder, "-o", output, "--labels", corpus.labels,
                              "--command", typedCommandLine()] + trainerOptions)
     }
 
@@ -65,6 +52,6 @@ struct TrainTeacher: ParsableCommand {
                 generatedStage("resample", "resample", [("rate", "16000")], from: "source"),
                 generatedStage("sink", "audio-file-sink", [("path", "{stem}.wav"), ("encoding", "float")], from: "resample"),
             ]))
-        }, files: files, output: folder, jobs: jobs, force: false)
+        }, files: files, output: folder, jobs: corpus.jobs, force: false)
     }
 }

@@ -12,9 +12,10 @@ import sys
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from .augment import Augmentation
-from .data import DEFAULT_LABELS, DataError
+from .data import DEFAULT_LABELS
 from .export import DEFAULT_FEATURES
 from .model import DEFAULT_PRESET, PRESETS
+from .runs import exit_status
 from .train import Options, Reporter, train
 
 
@@ -64,15 +65,7 @@ def main(arguments=None):
                       learning_rate=args.lr, weight_decay=args.weight_decay, dropout=args.dropout, seed=args.seed,
                       threads=args.threads, augmentation=augmentation,
                       command=args.command or shlex.join(["python", "-m", "sergraph_train", *arguments]))
-    try:
-        train(options, Reporter(json_lines=args.json))
-    except DataError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("\ninterrupted; no model written", file=sys.stderr)
-        return 130
-    return 0
+    return exit_status(lambda: train(options, Reporter(json_lines=args.json)))
 
 
 if __name__ == "__main__":

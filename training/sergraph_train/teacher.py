@@ -25,6 +25,7 @@ import torch
 from . import metrics
 from .audio import RATE, audio_path, read_wav
 from .data import DEFAULT_LABELS, DataError, read_manifest
+from .runs import EarlyStopping
 from .train import Reporter, class_weights
 
 # The from-scratch configuration: the wav2vec2-base layout (group-norm convolutional feature
@@ -162,6 +163,16 @@ def random_crop(samples, length, rng):
     return samples[(start + np.arange(length)) % count]
 
 
+def train_step(model, optimizer, x, targets, weights):
+    """One Adam step on class-weighted cross-entropy; the batch's mean loss and its correct decisions."""
+    logits = model(x).logits
+    loss = torch.nn.functional.cross_entropy(logits, targets, weight=weights)
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    return loss.item(), int((logits.argmax(dim=1) == targets).sum())
+
+
 def clip_posteriors(model, audio):
     """Posteriors of whole clips, each classified alone in eval mode (the native stage's offline decision)."""
     model.eval()
@@ -235,8 +246,7 @@ def train_teacher(options: TeacherOptions, reporter: Reporter = None):
     reporter.note(f"teacher: {options.mode}, {parameter_count(model)} parameters "
                   f"({sum(p.numel() for p in trainable)} trained), Adam {learning_rate:g}, {crop / RATE:g} s crops")
 
-    best = {"ua": -1.0, "epoch": 0, "state": None}
-    history = []
+    stopping = EarlyStopping(options.patience, options.epochs, reporter)
     started = time.perf_counter()
     count = len(by_split["train"])
     batches = max(1, -(-count // options.batch_size))
@@ -251,27 +261,14 @@ def train_teacher(options: TeacherOptions, reporter: Reporter = None):
             chosen = order[index * options.batch_size:(index + 1) * options.batch_size]
             length = min(crop, min(len(audio["train"][i]) for i in chosen))
             x = torch.from_numpy(np.stack([random_crop(audio["train"][i], length, rng) for i in chosen]))
-            targets = torch.from_numpy(train_targets[chosen])
-            logits = model(x).logits
-            loss = torch.nn.functional.cross_entropy(logits, targets, weight=weights)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            total_loss += loss.item() * len(chosen)
-            correct += int((logits.argmax(dim=1) == targets).sum())
-            seen += len(chosen)
+            loss, hits = train_step(model, optimizer, x, torch.from_numpy(train_targets[chosen]), weights)
+            total_loss, correct, seen = total_loss + loss * len(chosen), correct + hits, seen + len(chosen)
             reporter.batch(epoch, options.epochs, index + 1, batches, total_loss / seen)
         dev = evaluate(model, audio["dev"], by_split["dev"], labels)
-        if dev["ua"] > best["ua"]:
-            best = {"ua": dev["ua"], "epoch": epoch, "state": copy.deepcopy(model.state_dict())}
-        record = {"epoch": epoch, "epochs": options.epochs, "loss": total_loss / seen, "train_accuracy": correct / seen,
-                  "dev": {key: dev[key] for key in ("ua", "wa", "f1")}, "best_ua": best["ua"], "best_epoch": best["epoch"],
-                  "seconds": time.perf_counter() - epoch_started}
-        history.append(record)
-        reporter.epoch(record)
-        if epoch - best["epoch"] >= options.patience:
+        if stopping.after_epoch(model, epoch, total_loss / seen, correct / seen, dev, time.perf_counter() - epoch_started):
             break
     train_seconds = time.perf_counter() - started
+    best, history = stopping.best, stopping.history
 
     model.load_state_dict(best["state"])
     if options.dtype == "float16":   # the figures of the weights as stored

@@ -5,7 +5,8 @@ import pathlib
 import shlex
 import sys
 
-from .data import DEFAULT_LABELS, DataError
+from .data import DEFAULT_LABELS
+from .runs import exit_status
 from .teacher import DEFAULT_RATES, TeacherOptions, train_teacher
 from .train import Reporter
 
@@ -73,12 +74,4 @@ def main(arguments=None):
         batch_size=args.batch_size, learning_rate=args.lr, crop_seconds=args.crop_seconds, seed=args.seed,
         threads=args.threads, dtype=args.dtype,
         command=args.command or shlex.join(["python", "-m", "sergraph_train", "teacher", *arguments]))
-    try:
-        train_teacher(options, Reporter(json_lines=args.json))
-    except DataError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("\ninterrupted; no model written", file=sys.stderr)
-        return 130
-    return 0
+    return exit_status(lambda: train_teacher(options, Reporter(json_lines=args.json)))

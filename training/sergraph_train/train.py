@@ -6,7 +6,6 @@ early stopping on dev UA of clip-level decisions (the mean of
 a clip's window posteriors, as `sergraph eval` decides), the best epoch's weights kept.
 One seed fixes everything: initial weights, order, augmentation, dropout.
 """
-import copy
 import datetime
 import json
 import pathlib
@@ -23,6 +22,7 @@ from .data import (DEFAULT_LABELS, DataError, load_frames, normalization_statist
                    split_windows, windows)
 from .export import DEFAULT_FEATURES, window_json, write_model_folder
 from .model import Architecture, Student, minimum_frames, normalize, parameter_count
+from .runs import EarlyStopping
 
 
 @dataclass
@@ -170,8 +170,7 @@ def train(options: Options, reporter: Reporter = None):
     std = torch.from_numpy(normalization["std"])
     settings = options.augmentation
 
-    best = {"ua": -1.0, "epoch": 0, "state": None}
-    history = []
+    stopping = EarlyStopping(options.patience, options.epochs, reporter)
     started = time.perf_counter()
     batches = max(1, len(train_frames) * options.crops // options.batch_size)
     for epoch in range(1, options.epochs + 1):
@@ -198,16 +197,10 @@ def train(options: Options, reporter: Reporter = None):
             reporter.batch(epoch, options.epochs, index + 1, batches, total_loss / seen)
         schedule.step()
         dev = evaluate(model, splits["dev"], normalization, classes)
-        if dev["ua"] > best["ua"]:
-            best = {"ua": dev["ua"], "epoch": epoch, "state": copy.deepcopy(model.state_dict())}
-        record = {"epoch": epoch, "epochs": options.epochs, "loss": total_loss / seen, "train_accuracy": correct / seen,
-                  "dev": {key: dev[key] for key in ("ua", "wa", "f1")}, "best_ua": best["ua"], "best_epoch": best["epoch"],
-                  "seconds": time.perf_counter() - epoch_started}
-        history.append(record)
-        reporter.epoch(record)
-        if epoch - best["epoch"] >= options.patience:
+        if stopping.after_epoch(model, epoch, total_loss / seen, correct / seen, dev, time.perf_counter() - epoch_started):
             break
     train_seconds = time.perf_counter() - started
+    best, history = stopping.best, stopping.history
 
     model.load_state_dict(best["state"])
     model.eval()
