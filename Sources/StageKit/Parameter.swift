@@ -78,6 +78,9 @@ public enum PathRole: Sendable {
 public protocol AnyParameter: Sendable {
     /// What the declaration says, as graph validation, `sergraph stages` and the plugin ABI read it.
     var spec: ParameterSpec { get }
+    /// The parameter's value among `parameters`, read through the declaration, for code that
+    /// handles every parameter alike (describing them, passing them over the plugin ABI).
+    func value(in parameters: Parameters) -> ParameterValue
 }
 
 /// One stage parameter, declared once with its Swift type; the stage lists it in its
@@ -100,6 +103,9 @@ public struct Parameter<Value: ParameterRepresentable>: AnyParameter {
 
     /// Reads the value a checked `value` holds.
     func read(_ value: ParameterValue) -> Value? { Value(parameterValue: value) }
+
+    /// The typed value, as the engine holds it.
+    public func value(in parameters: Parameters) -> ParameterValue { parameters[self].parameterValue }
 }
 
 extension Parameter where Value: ParameterNumber {

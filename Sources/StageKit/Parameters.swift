@@ -148,6 +148,7 @@ public struct ParameterSpec: Sendable {
 
 extension ParameterSpec: AnyParameter {
     public var spec: ParameterSpec { self }
+    public func value(in parameters: Parameters) -> ParameterValue { parameters[declared: self] }
 }
 
 /// What is wrong with a parameter value.
@@ -187,17 +188,16 @@ public struct Parameters: Sendable {
     /// The value of `parameter`, which the stage declares (a stage reading one it does not
     /// list in its `StageInfo` is a programming error).
     public subscript<Value>(parameter: Parameter<Value>) -> Value {
-        guard let value = values[parameter.name].flatMap(parameter.read) else {
-            preconditionFailure("parameter '\(parameter.name)' is not among the stage's declared parameters")
+        guard let value = parameter.read(self[declared: parameter.spec]) else {
+            preconditionFailure("parameter '\(parameter.name)' does not hold a \(Value.self)")
         }
         return value
     }
 
-    /// The value of a declared parameter as the engine holds it, for code that handles every
-    /// parameter alike (describing them, passing them over the plugin ABI).
-    public subscript(declared parameter: any AnyParameter) -> ParameterValue {
-        guard let value = values[parameter.spec.name] else {
-            preconditionFailure("parameter '\(parameter.spec.name)' is not among the stage's declared parameters")
+    /// The checked value of `spec`, which the stage declares.
+    subscript(declared spec: ParameterSpec) -> ParameterValue {
+        guard let value = values[spec.name] else {
+            preconditionFailure("parameter '\(spec.name)' is not among the stage's declared parameters")
         }
         return value
     }

@@ -9,8 +9,10 @@ public struct StageInfo: Sendable {
     public var inputs: [PortSpec]
     /// Output ports, in port order.
     public var outputs: [PortSpec]
-    /// Parameters, in the order they are documented.
-    public var parameters: [ParameterSpec]
+    /// The parameter declarations, in the order they are documented.
+    public let declarations: [any AnyParameter]
+    /// What the declarations say, as graph validation, `sergraph stages` and the plugin ABI read it.
+    public var parameters: [ParameterSpec] { declarations.map(\.spec) }
 
     /// Declares a stage type with its typed parameter declarations, from which the specs are taken.
     public init(name: String, summary: String, inputs: [PortSpec] = [], outputs: [PortSpec] = [],
@@ -19,7 +21,7 @@ public struct StageInfo: Sendable {
         self.summary = summary
         self.inputs = inputs
         self.outputs = outputs
-        self.parameters = parameters.map(\.spec)
+        declarations = parameters
     }
 
     /// The parameter declared as `name`.

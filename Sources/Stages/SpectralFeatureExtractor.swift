@@ -40,7 +40,7 @@ final class SpectralFeatureExtractor {
     /// Every parameter as its text, with the FFT size and top frequency as resolved for this rate.
     private func describe(_ settings: LogMelSettings) -> [String: String] {
         var described = Dictionary(uniqueKeysWithValues: SpectralFeatureParameters.all.map { parameter in
-            (parameter.spec.name, parameters[declared: parameter].description)
+            (parameter.spec.name, parameter.value(in: parameters).description)
         })
         described["n-fft"] = String(settings.fftSize)
         described["fmax"] = settings.maximumFrequency.formatted

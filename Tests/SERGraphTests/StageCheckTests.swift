@@ -7,12 +7,13 @@ import Testing
 @Suite struct StageCheckTests {
     struct Refused: Error, CustomStringConvertible { var description: String }
 
+    static let limit = Parameter<Int>("limit", default: 1, range: 0...10, doc: "a number")
     static let checked = StageFactory(
         info: StageInfo(name: "checked", summary: "Refuses limit 3 at validation.", inputs: [PortSpec("in", .audio, doc: "audio")],
-                        outputs: [], parameters: [ParameterSpec("limit", .integer, default: .integer(1), range: 0...10, doc: "a number")]),
+                        outputs: [], parameters: [limit]),
         origin: "test",
         check: { parameters in
-            if parameters.integer("limit") == 3 { throw Refused(description: "limit 3 names a broken model") }
+            if parameters[limit] == 3 { throw Refused(description: "limit 3 names a broken model") }
         },
         make: { _, _ in fatalError("validation never makes the stage") })
 

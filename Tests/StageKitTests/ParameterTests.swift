@@ -3,10 +3,11 @@ import Testing
 
 /// Parameter declarations read and check the values graph files give.
 @Suite struct ParameterTests {
-    let rate = ParameterSpec("rate", .number, range: 1000...768_000, unit: "Hz", doc: "output rate")
-    let count = ParameterSpec("count", .integer, default: .integer(4), range: 1...16, doc: "how many")
-    let mode = ParameterSpec("mode", .choice(["fast", "exact"]), default: .text("exact"), doc: "how")
-    let verbose = ParameterSpec("verbose", .flag, default: .flag(false), doc: "talk")
+    enum Mode: String, ParameterChoice { case fast, exact }
+    let rate = Parameter<Double>("rate", range: 1000...768_000, unit: "Hz", doc: "output rate").spec
+    let count = Parameter<Int>("count", default: 4, range: 1...16, doc: "how many").spec
+    let mode = Parameter<Mode>("mode", default: .exact, doc: "how").spec
+    let verbose = Parameter<Bool>("verbose", default: false, doc: "talk").spec
 
     @Test func readsEachType() throws {
         #expect(try rate.parse("16000").get() == .number(16000))
@@ -29,12 +30,24 @@ import Testing
         #expect(error.description.contains(message), "\(error)")
     }
 
+    @Test func declarationsSayTheirTypes() {
+        #expect(rate.type == .number && rate.range == 1000...768_000 && rate.unit == "Hz" && rate.defaultValue == nil)
+        #expect(count.type == .integer && count.range == 1...16 && count.defaultValue == .integer(4))
+        #expect(mode.type == .choice(["fast", "exact"]) && mode.defaultValue == .text("exact"))
+        #expect(verbose.type == .flag && verbose.defaultValue == .flag(false) && !verbose.live)
+    }
+
     @Test func fillsDefaultsAndRequiresTheRest() throws {
-        let values = try Parameters(["rate": .integer(22050)], specs: [rate, count, mode, verbose])
-        #expect(values.number("rate") == 22050)
-        #expect(values.integer("count") == 4)
-        #expect(values.text("mode") == "exact")
-        #expect(values.flag("verbose") == false)
+        let declared = (rate: Parameter<Double>("rate", range: 1000...768_000, doc: "output rate"),
+                        count: Parameter<Int>("count", default: 4, range: 1...16, doc: "how many"),
+                        mode: Parameter<Mode>("mode", default: .exact, doc: "how"),
+                        verbose: Parameter<Bool>("verbose", default: false, doc: "talk"))
+        let values = try Parameters(["rate": .integer(22050), "mode": .text("fast")],
+                                    specs: [declared.rate.spec, declared.count.spec, declared.mode.spec, declared.verbose.spec])
+        #expect(values[declared.rate] == 22050)
+        #expect(values[declared.count] == 4)
+        #expect(values[declared.mode] == .fast)
+        #expect(values[declared.verbose] == false)
         #expect(throws: ParameterError("parameter 'rate' is required")) { try Parameters([:], specs: [rate]) }
         #expect(throws: ParameterError("unknown parameter 'rat'")) { try Parameters(["rat": .number(1)], specs: [rate]) }
     }

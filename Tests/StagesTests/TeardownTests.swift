@@ -21,27 +21,28 @@ private final class FaultyStage: Stage {
     static let info = StageInfo(
         name: "faulty", summary: "Fails where it is told to.",
         inputs: [PortSpec("in", .event, doc: "events")],
-        parameters: [ParameterSpec("when", .choice(["prepare", "process", "finish", "never"]), default: .text("never"),
-                                   doc: "where it fails")])
-    private let when: String
+        parameters: [when])
+    enum Call: String, ParameterChoice { case prepare, process, finish, never }
+    static let when = Parameter<Call>("when", default: .never, doc: "where it fails")
+    private let when: Call
     private let closes = CloseCount()
 
     init(parameters: Parameters, context: StageContext) throws {
-        when = parameters.text("when")
+        when = parameters[Self.when]
         faultyStagesLock.withLock { faultyStages.append((Weak(object: self), closes)) }
     }
 
     func prepare(inputs: [StreamFormat]) throws -> [StreamFormat] {
-        if when == "prepare" { throw StageError.failed("no space left on device (on purpose, in prepare)") }
+        if when == .prepare { throw StageError.failed("no space left on device (on purpose, in prepare)") }
         return []
     }
 
     func process(_ block: Block, port: Int, output: Output) throws {
-        if when == "process" { throw StageError.failed("no space left on device (on purpose, in process)") }
+        if when == .process { throw StageError.failed("no space left on device (on purpose, in process)") }
     }
 
     func finish(output: Output) throws {
-        if when == "finish" { throw StageError.failed("no space left on device (on purpose, in finish)") }
+        if when == .finish { throw StageError.failed("no space left on device (on purpose, in finish)") }
     }
 
     func close() { closes.value += 1 }

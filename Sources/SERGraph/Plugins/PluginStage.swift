@@ -21,8 +21,8 @@ final class PluginStage: SourceProcessor {
         self.host = host
         var error = sg_error()
         let made = CArena.scoped { arena in
-            let values = info.parameters.compactMap { spec in
-                parameters[spec.name].map { sg_parameter_value(name: arena.string(spec.name), value: arena.string($0.abiText)) }
+            let values = info.declarations.map { parameter in
+                sg_parameter_value(name: arena.string(parameter.spec.name), value: arena.string(parameter.value(in: parameters).abiText))
             }
             return descriptor.pointee.create(descriptor, arena.array(values), Int32(values.count), context.stageName, host, &error)
         }
