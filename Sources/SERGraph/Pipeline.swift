@@ -25,13 +25,15 @@ public final class Pipeline {
     public let outputs = OutputFiles()
     /// What the stages worked around while running (e.g. bad samples replaced).
     public let warnings: StageWarnings
-    /// Each stage's output formats, agreed by `prepare`.
-    public private(set) var formats: [[StreamFormat]] = []
+    /// Each stage's output formats, agreed by `prepare` (and changed by a swap that changes labels).
+    public internal(set) var formats: [[StreamFormat]] = []
     /// Where the stages load and share their models.
     public let models: ModelRegistry
     var processors: [any Processor] = []
     /// The stages whose model can be replaced while blocks flow, by stage index (fixed once made).
     private(set) var swappers: [Int: any ModelSwapping] = [:]
+    /// The stages that take other labels while blocks flow, by stage index (fixed once made).
+    private(set) var followers: [Int: any LabelFollowing] = [:]
     var emitters: [Output] = []
     /// Readers of each stage's output ports: routes[stage][port] = [(stage, input port)].
     private(set) var routes: [[[(stage: Int, port: Int)]]]
@@ -61,10 +63,10 @@ public final class Pipeline {
     public var sinkEventObserver: ((Block, StreamFormat) -> Void)?
 
     /// Makes every stage of `graph` with the parameter values of `bindings`; the stages' warnings
-    /// go to `warnings`.
+    /// go to `warnings`, and `services` (a live run's JACK session) are offered to every stage.
     /// - Throws: `GraphError` naming each stage that refused its parameters.
     public init(graph: ValidatedGraph, bindings: RunBindings = RunBindings(), warnings: StageWarnings = StageWarnings(),
-                models: ModelRegistry = .shared) throws {
+                models: ModelRegistry = .shared, services: StageServices = StageServices()) throws {
         self.graph = graph
         self.warnings = warnings
         self.models = models
@@ -81,7 +83,8 @@ public final class Pipeline {
         }
         var problems: [Diagnostic] = []
         for node in graph.stages {
-            let context = StageContext(stageName: node.name, outputs: outputs, warnings: warnings, models: models)
+            let context = StageContext(stageName: node.name, outputs: outputs, warnings: warnings, models: models,
+                                       services: services)
             do {
                 let parameters = try Parameters(bindings.parameters(of: node), specs: node.factory.info.parameters)
                 processors.append(try node.factory.make(parameters, context))
@@ -92,6 +95,7 @@ public final class Pipeline {
         guard problems.isEmpty else { throw GraphError(problems) }
         for (index, processor) in processors.enumerated() {
             if let swapping = processor as? any ModelSwapping { swappers[index] = swapping }
+            if let following = processor as? any LabelFollowing { followers[index] = following }
         }
         emitters = graph.stages.indices.map { index in
             Output { [unowned self] port, block in try self.collect(block, from: index, port: port) }

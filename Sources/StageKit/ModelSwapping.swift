@@ -40,3 +40,18 @@ public struct PreparedModel: @unchecked Sendable {
         self.payload = payload
     }
 }
+
+/// A stage that takes other labels on an input while blocks flow, when a model swapped upstream
+/// answers over another label set: a smoother decides among whichever labels arrive, and an
+/// OSC sink names them in each message. A stage that fixed its columns at the start (a `.npy`
+/// file's width) does not conform, and a swap that would change its labels is refused naming it.
+public protocol LabelFollowing: Processor {
+    /// The formats the stage's outputs would have with `format` on input `port`, changing nothing
+    /// yet (asked off the audio path, while blocks flow).
+    /// - Throws: why the stage cannot take `format`.
+    func outputs(following format: StreamFormat, port: Int) throws -> [StreamFormat]
+
+    /// Takes `format` on input `port` from the next block on; called between two blocks, after
+    /// `outputs(following:port:)` accepted it.
+    func follow(_ format: StreamFormat, port: Int)
+}

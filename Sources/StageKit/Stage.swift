@@ -117,14 +117,17 @@ public struct StageContext: Sendable {
     public var warnings: StageWarnings
     /// Where models are loaded, checked and shared by folder and content.
     public var models: ModelRegistry
+    /// What else the run offers (a live graph's JACK session); empty offline.
+    public var services: StageServices
 
     /// Creates a context.
     public init(stageName: String, outputs: OutputFiles, warnings: StageWarnings = StageWarnings(),
-                models: ModelRegistry = .shared) {
+                models: ModelRegistry = .shared, services: StageServices = StageServices()) {
         self.stageName = stageName
         self.outputs = outputs
         self.warnings = warnings
         self.models = models
+        self.services = services
     }
 }
 

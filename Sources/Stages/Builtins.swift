@@ -1,10 +1,10 @@
-import LiveAudio
 import StageKit
 
 /// The stages that ship with sergraph.
 public enum BuiltinStages {
-    /// Every built-in stage type; the JACK stages of one graph share `jack`, its JACK client.
-    public static func all(jack: JackSession = JackSession()) -> [StageFactory] {
+    /// Every built-in stage type. The JACK stages of a graph join the session its run offers
+    /// through `StageContext.services`.
+    public static func all() -> [StageFactory] {
         [
             StageFactory(FileSource.self),
             StageFactory(ToneSource.self),
@@ -27,8 +27,8 @@ public enum BuiltinStages {
             StageFactory(AudioFileSink.self),
             StageFactory(JSONLinesSink.self),
             StageFactory(CSVSink.self),
-            StageFactory(info: JackCapture.info, origin: "built-in") { try JackCapture(parameters: $0, context: $1, session: jack) },
-            StageFactory(info: JackPlayback.info, origin: "built-in") { try JackPlayback(parameters: $0, context: $1, session: jack) },
+            StageFactory(JackCapture.self),
+            StageFactory(JackPlayback.self),
         ]
     }
 }

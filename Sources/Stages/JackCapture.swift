@@ -19,7 +19,7 @@ public final class JackCapture: SourceStage {
                           doc: "how far the graph may fall behind before the oldest audio is dropped (and counted)"),
         ])
 
-    private let session: JackSession
+    private let session: JackSession?
     private let names: [String]
     private let connect: String?
     private let maxDelay: Double
@@ -29,9 +29,10 @@ public final class JackCapture: SourceStage {
     private var sampleRate = 1.0
     private var nonFinite = NonFiniteSamples()
 
-    /// Makes the stage on `session`, the graph's JACK client.
-    public init(parameters: Parameters, context: StageContext, session: JackSession) throws {
-        self.session = session
+    /// Makes the stage on the JACK session the run offers (`context.services`); without one
+    /// (an offline run) it is refused when formats are agreed, before anything joins a server.
+    public init(parameters: Parameters, context: StageContext) throws {
+        session = context.services.service(JackSession.self)
         stageName = context.stageName
         warnings = context.warnings
         names = try portNames(parameters.text("names"), count: parameters.integer("channels"), prefix: "in")
@@ -39,11 +40,8 @@ public final class JackCapture: SourceStage {
         maxDelay = parameters.number("max-delay")
     }
 
-    public convenience init(parameters: Parameters, context: StageContext) throws {
-        try self.init(parameters: parameters, context: context, session: JackSession())
-    }
-
     public func prepare(inputs: [StreamFormat]) throws -> [StreamFormat] {
+        let session = try liveSession(session, stage: Self.info.name)
         let stream = try session.addCapture(names: names, connect: connect, maxDelay: maxDelay)
         self.stream = stream
         sampleRate = try session.open().sampleRate
@@ -51,7 +49,7 @@ public final class JackCapture: SourceStage {
     }
 
     public func produce(output: Output) throws -> Bool {
-        guard let stream else { return false }
+        guard let stream, let session else { return false }
         if !session.isActive { try session.activate() }
         switch stream.next(timeout: 0.1) {
         case .audio(let time, var samples):
@@ -77,6 +75,15 @@ public final class JackCapture: SourceStage {
     public func finish(output: Output) throws {
         if let summary = nonFinite.summary(sampleRate: sampleRate) { warnings.warn("stage '\(stageName)': \(summary)") }
     }
+}
+
+/// The run's JACK session, or the refusal a stage of type `type` gets in a run that offers none.
+func liveSession(_ session: JackSession?, stage type: String) throws -> JackSession {
+    guard let session else {
+        throw StageError.failed("\(type) joins a JACK server, which only a live run offers: run the graph with `sergraph run` "
+                                + "(`sergraph process` and other offline commands never join JACK)")
+    }
+    return session
 }
 
 /// `count` port names: the comma-separated `list`, or prefix_1 ... prefix_count when it is empty.

@@ -15,25 +15,23 @@ public final class JackPlayback: Stage {
                           doc: "silence queued before the first samples; the graph's slack, and the added latency"),
         ])
 
-    private let session: JackSession
+    private let session: JackSession?
     private let namesList: String
     private let connect: String?
     private let prefill: Int
     private var stream: PlaybackStream?
 
-    /// Makes the stage on `session`, the graph's JACK client.
-    public init(parameters: Parameters, context: StageContext, session: JackSession) throws {
-        self.session = session
+    /// Makes the stage on the JACK session the run offers (`context.services`); without one
+    /// (an offline run) it is refused when formats are agreed, before anything joins a server.
+    public init(parameters: Parameters, context: StageContext) throws {
+        session = context.services.service(JackSession.self)
         namesList = parameters.text("names")
         connect = parameters.text("connect").isEmpty ? nil : parameters.text("connect")
         prefill = parameters.integer("prefill")
     }
 
-    public convenience init(parameters: Parameters, context: StageContext) throws {
-        try self.init(parameters: parameters, context: context, session: JackSession())
-    }
-
     public func prepare(inputs: [StreamFormat]) throws -> [StreamFormat] {
+        let session = try liveSession(session, stage: Self.info.name)
         try inputs[0].require(sampleRate: try session.open().sampleRate, port: "in")
         let names = try portNames(namesList, count: inputs[0].channels, prefix: "out")
         stream = try session.addPlayback(names: names, connect: connect, prefillPeriods: prefill)
@@ -41,7 +39,7 @@ public final class JackPlayback: Stage {
     }
 
     public func process(_ block: Block, port: Int, output: Output) throws {
-        guard let stream else { return }
+        guard let stream, let session else { return }
         if !session.isActive { try session.activate() }
         stream.write(block.values) { session.serverGone || session.isStopping }
     }

@@ -86,3 +86,13 @@ public final class OSCSink: Stage {
         }
     }
 }
+
+/// A model swapped upstream may answer over other labels: each posterior message names its
+/// winner among the labels in force.
+extension OSCSink: LabelFollowing {
+    public func outputs(following format: StreamFormat, port: Int) throws -> [StreamFormat] { [] }
+
+    public func follow(_ format: StreamFormat, port: Int) {
+        labels = format.labels
+    }
+}

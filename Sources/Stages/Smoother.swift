@@ -44,6 +44,8 @@ public final class Smoother: Stage {
     private var average: [Double]?
     /// The decision in force, and a challenger with the time it started winning.
     private var current: Int?
+    /// The decision in force before a model swap brought labels without it: the next `changed` event's `from`.
+    private var abandoned: String?
     private var challenger: (label: Int, since: Int64)?
 
     public init(parameters: Parameters, context: StageContext) throws {
@@ -63,16 +65,12 @@ public final class Smoother: Stage {
     }
 
     public func prepare(inputs: [StreamFormat]) throws -> [StreamFormat] {
+        let outputs = try outputs(following: inputs[0], port: 0)
         labels = inputs[0].labels
-        guard labels.count >= 2 else {
-            throw StageError.format(port: "in", message: "needs posteriors over at least two labels, got \(inputs[0])")
-        }
         sampleRate = inputs[0].sampleRate
         hop = inputs[0].hop
         span = inputs[0].settings["window.span"].flatMap { Int($0) } ?? hop
-        // `changed` carries from, to and confidence; `decision` (every: true) label and confidence.
-        let fields = every ? ["from", "to", "label", "confidence"] : ["from", "to", "confidence"]
-        return [.event(sampleRate: sampleRate, fields: fields), inputs[0]]
+        return outputs
     }
 
     public func process(_ block: Block, port: Int, output: Output) throws {
@@ -124,8 +122,9 @@ public final class Smoother: Stage {
         let best = argmax(probabilities)
         guard let held = current else {
             current = best
+            defer { abandoned = nil }
             return Event(time: time, duration: Int64(span), name: "changed", fields: [
-                .init("from", .text("")), .init("to", .text(labels[best])), .init("confidence", .number(probabilities[best])),
+                .init("from", .text(abandoned ?? "")), .init("to", .text(labels[best])), .init("confidence", .number(probabilities[best])),
             ])
         }
         guard best != held, probabilities[best] - probabilities[held] >= margin else {
@@ -143,5 +142,29 @@ public final class Smoother: Stage {
 
     private func argmax(_ values: [Double]) -> Int {
         values.indices.max { values[$0] < values[$1] }!
+    }
+}
+
+/// A model swapped upstream may answer over other labels: the smoothing starts afresh from the
+/// next window, and the decision in force carries over by name (if the new labels lack it, the
+/// next window's decision is a `changed` event from it).
+extension Smoother: LabelFollowing {
+    public func outputs(following format: StreamFormat, port: Int) throws -> [StreamFormat] {
+        guard format.labels.count >= 2 else {
+            throw StageError.format(port: "in", message: "needs posteriors over at least two labels, got \(format)")
+        }
+        // `changed` carries from, to and confidence; `decision` (every: true) label and confidence.
+        let fields = every ? ["from", "to", "label", "confidence"] : ["from", "to", "confidence"]
+        return [.event(sampleRate: format.sampleRate, fields: fields), format]
+    }
+
+    public func follow(_ format: StreamFormat, port: Int) {
+        let held = current.map { labels[$0] } ?? abandoned
+        labels = format.labels
+        average = nil
+        recent = []
+        challenger = nil
+        current = held.flatMap { labels.firstIndex(of: $0) }
+        abandoned = current == nil ? held : nil
     }
 }

@@ -6,7 +6,7 @@ import StageKit
 /// / `HubertForSequenceClassification` checkpoint, per window of audio: the encoder (a
 /// `wav2vec2-encoder` inside, pooling the state the head reads), then the checkpoint's projector,
 /// classifier and softmax.
-public final class Wav2Vec2ClassifierStage: Stage {
+public final class Wav2Vec2ClassifierStage: Stage, ModelSwapping {
     public static let info = StageInfo(
         name: "wav2vec2-classifier",
         summary: "Class posteriors and the pooled projector embedding of a wav2vec 2.0 / HuBERT sequence-classification checkpoint, per window.",
@@ -48,7 +48,7 @@ public final class Wav2Vec2ClassifierStage: Stage {
     @Sendable static func check(_ parameters: Parameters) throws {
         try Wav2Vec2Stage.check(parameters)
         let path = parameters.text("model")
-        guard try Wav2Vec2Stage.encoder(at: path, precision: Precision(rawValue: parameters.text("precision"))!, models: .shared).head != nil else {
+        guard try Wav2Vec2Stage.encoder(at: path, precision: Precision(rawValue: parameters.text("precision"))!, models: .shared).model.head != nil else {
             throw StageError.failed(Self.noHead(path))
         }
     }
@@ -58,14 +58,39 @@ public final class Wav2Vec2ClassifierStage: Stage {
     }
 
     public func prepare(inputs: [StreamFormat]) throws -> [StreamFormat] {
-        let encoder = try Wav2Vec2Stage.encoder(at: modelPath, precision: precision, models: models)
+        let encoder = try Wav2Vec2Stage.encoder(at: modelPath, precision: precision, models: models).model
         guard let head = encoder.head else { throw StageError.failed(Self.noHead(modelPath)) }
         let stage = try makeEncoderStage(head.usesWeightedLayerSum)
         let pooled = try stage.prepare(inputs: inputs)[0]
         encoderStage = stage
         self.head = head
-        return [.posterior(labels: head.labels, hop: pooled.hop, sampleRate: pooled.sampleRate),
-                .embedding(dimension: head.embeddingSize, hop: pooled.hop, sampleRate: pooled.sampleRate)]
+        return Self.outputs(head, pooled: pooled)
+    }
+
+    private static func outputs(_ head: Wav2Vec2ClassificationHead, pooled: StreamFormat) -> [StreamFormat] {
+        [.posterior(labels: head.labels, hop: pooled.hop, sampleRate: pooled.sampleRate),
+         .embedding(dimension: head.embeddingSize, hop: pooled.hop, sampleRate: pooled.sampleRate)]
+    }
+
+    public var model: ModelRegistry.Entry? { encoderStage?.model }
+
+    /// Loads the checkpoint in `folder` as `wav2vec2-encoder` does, with the layers its head reads,
+    /// and refuses one without a head; the labels are its id2label (see `LabelFollowing`).
+    public func loadModel(from folder: String, models: ModelRegistry) throws -> PreparedModel {
+        guard let encoderStage else { throw StageError.failed("the model is loaded before formats are agreed") }
+        let loaded = try encoderStage.loadSwappable(from: folder, models: models)
+        guard let head = loaded.model.head else { throw StageError.failed(Self.noHead(folder)) }
+        let weighted = head.usesWeightedLayerSum
+        let running = try encoderStage.running(loaded.model, entry: loaded.entry, outputLayers: weighted ? "all" : "last",
+                                               combine: weighted ? "weighted" : "mean")
+        return PreparedModel(entry: running.entry, outputs: Self.outputs(head, pooled: running.output), payload: (running, head))
+    }
+
+    public func install(_ prepared: PreparedModel) -> PreparedModel {
+        guard let encoderStage, let (running, head) = prepared.payload as? (Wav2Vec2Stage.Running, Wav2Vec2ClassificationHead),
+              let replaced = encoderStage.install(running), let replacedHead = self.head else { return prepared }
+        self.head = head
+        return PreparedModel(entry: replaced.entry, outputs: [], payload: (replaced, replacedHead))
     }
 
     public func process(_ block: Block, port: Int, output: Output) throws {

@@ -3,7 +3,7 @@ import Neural
 import StageKit
 
 /// Embeddings from a wav2vec 2.0 / HuBERT encoder (a Hugging Face folder), per window of audio.
-public final class Wav2Vec2Stage: Stage {
+public final class Wav2Vec2Stage: Stage, ModelSwapping {
     public static let info = StageInfo(
         name: "wav2vec2-encoder",
         summary: "wav2vec 2.0 / HuBERT embeddings (Hugging Face checkpoint folder) per window or per frame, with early exit.",
@@ -41,18 +41,16 @@ public final class Wav2Vec2Stage: Stage {
     private let layerWeightsText: String
     private let pooling: String
     private let precision: Precision
-    private var encoder: Wav2Vec2Encoder?
-    private var selected: [Int] = []
-    private var weights: [Float] = []
+    /// The model that encodes the next window, with what its config decides (swapped between blocks).
+    private var running: Running?
     private var window = 0
     private var hop = 0
     private var pending: [Float] = []
     private var pendingTime: Int64 = 0
     private var continuity = StreamContinuity()
-    /// The whole-stream mode's segmentation (samples, whole frames; length 0: one pass).
+    /// The whole-stream mode's segment and overlap, in seconds (segment 0: one pass).
     private let segmentSeconds: Double
     private let overlapSeconds: Double
-    private var segmentation = Segmentation(length: 0, overlap: 0, samplesPerFrame: 1)
     /// Segments of the current stream encoded so far, and where the stream began.
     private var segmentsDone = 0
     private var streamStart: Int64 = 0
@@ -99,19 +97,44 @@ public final class Wav2Vec2Stage: Stage {
     }
 
     /// The encoder in `path` at `precision`, loaded once per folder content and shared.
-    static func encoder(at path: String, precision: Precision, models: ModelRegistry) throws -> Wav2Vec2Encoder {
+    static func encoder(at path: String, precision: Precision, models: ModelRegistry) throws
+        -> (model: Wav2Vec2Encoder, entry: ModelRegistry.Entry) {
         try models.model(at: path, variant: "wav2vec2 \(precision.rawValue)") {
             try Wav2Vec2Encoder(folder: $0, precision: precision)
-        }.model
+        }
+    }
+
+    /// A model and what its config decides: the hidden states read and how they are combined,
+    /// the whole-stream segmentation, and the rows it gives.
+    struct Running {
+        var entry: ModelRegistry.Entry
+        var encoder: Wav2Vec2Encoder
+        var selected: [Int]
+        var weights: [Float]
+        var concatenates: Bool
+        var segmentation: Segmentation
+        var output: StreamFormat
     }
 
     public func prepare(inputs: [StreamFormat]) throws -> [StreamFormat] {
         try inputs[0].require(sampleRate: 16000, port: "in")
         try inputs[0].require(channels: 1, port: "in")
-        let encoder = try Self.encoder(at: modelPath, precision: precision, models: models)
-        self.encoder = encoder
+        window = Int(windowSeconds * 16000)
+        hop = Int(hopSeconds * 16000)
+        let loaded = try Self.encoder(at: modelPath, precision: precision, models: models)
+        let running = try self.running(loaded.model, entry: loaded.entry)
+        self.running = running
+        return [running.output]
+    }
+
+    /// `encoder` as this stage runs it with `outputLayers` and `combine` (by default its own).
+    /// - Throws: what the parameters ask of the encoder that it does not have (layers, learned weights).
+    func running(_ encoder: Wav2Vec2Encoder, entry: ModelRegistry.Entry, outputLayers: String? = nil,
+                 combine: String? = nil) throws -> Running {
+        let (outputLayers, combine) = (outputLayers ?? self.outputLayers, combine ?? self.combine)
         let available = min(depth ?? encoder.config.layers, encoder.config.layers)
-        selected = try Self.layers(outputLayers, available: available)
+        let selected = try Self.layers(outputLayers, available: available)
+        let weights: [Float]
         if combine == "weighted" && layerWeightsText.isEmpty {
             guard let learned = encoder.learnedLayerWeights, selected == Array(0...encoder.config.layers) else {
                 throw StageError.failed("combine: weighted without layer-weights needs a checkpoint with learned layer_weights and output-layers: all")
@@ -120,17 +143,48 @@ public final class Wav2Vec2Stage: Stage {
         } else {
             weights = try Self.weights(layerWeightsText, combine: combine, count: selected.count)
         }
-        window = Int(windowSeconds * 16000)
-        hop = Int(hopSeconds * 16000)
-        segmentation = Segmentation(length: Int(segmentSeconds * 16000), overlap: Int(overlapSeconds * 16000),
-                                    samplesPerFrame: encoder.config.samplesPerFrame)
+        let segmentation = Segmentation(length: Int(segmentSeconds * 16000), overlap: Int(overlapSeconds * 16000),
+                                        samplesPerFrame: encoder.config.samplesPerFrame)
         guard segmentation.length == 0 || segmentation.hop >= encoder.config.samplesPerFrame else {
             throw StageError.failed("segment \(segmentSeconds.formatted) s leaves no audio between overlaps of \(overlapSeconds.formatted) s "
                                     + "(at \(encoder.config.samplesPerFrame) samples per frame)")
         }
         let width = combine == "concat" ? encoder.config.hiddenSize * selected.count : encoder.config.hiddenSize
         let rowHop = pooling == "frames" ? encoder.config.samplesPerFrame : (window > 0 ? hop : 1)
-        return [.embedding(dimension: width, hop: rowHop, sampleRate: 16000)]
+        return Running(entry: entry, encoder: encoder, selected: selected, weights: weights, concatenates: combine == "concat",
+                       segmentation: segmentation, output: .embedding(dimension: width, hop: rowHop, sampleRate: 16000))
+    }
+
+    public var model: ModelRegistry.Entry? { running?.entry }
+
+    /// Loads the checkpoint in `folder` and checks it against this stage's parameters; only live
+    /// windows (`window` above 0) take a new model, from the next window on.
+    public func loadModel(from folder: String, models: ModelRegistry) throws -> PreparedModel {
+        let loaded = try loadSwappable(from: folder, models: models)
+        let running = try running(loaded.model, entry: loaded.entry)
+        return PreparedModel(entry: running.entry, outputs: [running.output], payload: running)
+    }
+
+    /// The checkpoint in `folder`, once formats are agreed and if this stage takes a new model while running.
+    func loadSwappable(from folder: String, models: ModelRegistry) throws -> (model: Wav2Vec2Encoder, entry: ModelRegistry.Entry) {
+        guard running != nil else { throw StageError.failed("the model is loaded before formats are agreed") }
+        guard window > 0 else {
+            throw StageError.failed("window 0 encodes whole streams, which take a new model only at the next stream "
+                                    + "(`sergraph process --control` swaps at a file boundary); give window above 0 to swap while running")
+        }
+        return try Self.encoder(at: folder, precision: precision, models: models)
+    }
+
+    public func install(_ prepared: PreparedModel) -> PreparedModel {
+        let replaced = running.map { PreparedModel(entry: $0.entry, outputs: [$0.output], payload: $0) }
+        running = prepared.payload as? Running
+        return replaced ?? prepared
+    }
+
+    /// Makes `running` the model of the next window; returns the one it replaces.
+    func install(_ running: Running) -> Running? {
+        defer { self.running = running }
+        return self.running
     }
 
     public func process(_ block: Block, port: Int, output: Output) throws {
@@ -146,7 +200,7 @@ public final class Wav2Vec2Stage: Stage {
                 try emitWindow(Array(pending[0..<window]), at: pendingTime, output: output)
                 advance(by: min(hop, pending.count))
             }
-        } else if segmentation.length > 0 {
+        } else if let segmentation = running?.segmentation, segmentation.length > 0 {
             // A segment is encoded once audio follows it: the stream's last one keeps its end.
             while pending.count > segmentation.length {
                 try encodeSegment(Array(pending[0..<segmentation.length]), last: false, output: output)
@@ -181,7 +235,7 @@ public final class Wav2Vec2Stage: Stage {
     /// they are (pooling frames) or added to the stream's sum (pooling mean).
     private func encodeSegment(_ samples: [Float], last: Bool, output: Output) throws {
         defer { segmentsDone += 1 }
-        guard let (rows, width) = try combinedRows(samples) else { return }
+        guard let segmentation = running?.segmentation, let (rows, width) = try combinedRows(samples) else { return }
         let kept = segmentation.keptFrames(of: rows.count / width, first: segmentsDone == 0, last: last)
         guard !kept.isEmpty else { return }
         if pooling == "frames" {
@@ -211,18 +265,18 @@ public final class Wav2Vec2Stage: Stage {
     /// The encoder's frames for `samples`, the selected layers combined into one row each:
     /// (rows, row width), or nil if the audio is too short for a frame.
     private func combinedRows(_ samples: [Float]) throws -> ([Float], Int)? {
-        guard let encoder, encoder.config.frames(forSamples: samples.count) > 0 else { return nil }
-        let encoded = try encoder.encode(samples, layers: depth)
-        let chosen = selected.map { $0 < 0 ? encoded.lastHiddenState : encoded.hiddenStates[$0] }
+        guard let running, running.encoder.config.frames(forSamples: samples.count) > 0 else { return nil }
+        let encoded = try running.encoder.encode(samples, layers: depth)
+        let chosen = running.selected.map { $0 < 0 ? encoded.lastHiddenState : encoded.hiddenStates[$0] }
         let frames = chosen[0].rows, width = chosen[0].columns
         var rows = [Float]()
-        rows.reserveCapacity(frames * width * (combine == "concat" ? chosen.count : 1))
+        rows.reserveCapacity(frames * width * (running.concatenates ? chosen.count : 1))
         for frame in 0..<frames {
-            if combine == "concat" {
+            if running.concatenates {
                 for state in chosen { rows += state.values[(frame * width)..<((frame + 1) * width)] }
             } else {
                 var mixed = [Float](repeating: 0, count: width)
-                for (state, weight) in zip(chosen, weights) {
+                for (state, weight) in zip(chosen, running.weights) {
                     for column in 0..<width { mixed[column] += weight * state.values[frame * width + column] }
                 }
                 rows += mixed

@@ -45,10 +45,10 @@ struct Run: ParsableCommand {
         session.report = { printError($0) }
         let pipeline: Pipeline
         do {
-            let validated = try loadGraph(graph, registry: makeRegistry(jack: session))
+            let validated = try loadGraph(graph, registry: makeRegistry())
             if usesJack(validated) { _ = try session.open() }
             pipeline = try Pipeline(graph: validated, bindings: RunBindings(outputDirectory: output, stem: "live"),
-                                    warnings: StageWarnings { printError("warning: \($0)") })
+                                    warnings: StageWarnings { printError("warning: \($0)") }, services: liveServices(session))
             try pipeline.prepare()
             try session.activate()
         } catch let error as JackError {

@@ -21,11 +21,9 @@ struct Validate: ParsableCommand {
     func run() throws {
         var failed = false
         for argument in graphs {
-            let session = JackSession(options: .init(clientName: "sergraph-validate", server: server, autoConnect: false))
-            defer { session.close() }
             do {
-                let graph = try loadGraph(argument, registry: makeRegistry(jack: session))
-                let (formats, unchecked) = try negotiate(graph, session: session)
+                let graph = try loadGraph(argument, registry: makeRegistry())
+                let (formats, unchecked) = try negotiate(graph)
                 print("\(graph.file): ok, \(graph.stages.count) stages")
                 for (index, node) in graph.stages.enumerated() {
                     let produced = formats?[index].map(\.description).joined(separator: ", ") ?? ""
@@ -40,16 +38,20 @@ struct Validate: ParsableCommand {
         if failed { throw ExitCode.failure }
     }
 
-    /// Agrees formats in a scratch output folder.
+    /// Agrees formats in a scratch output folder, joining the JACK server only for a graph with JACK ports.
     /// - Returns: the formats, or why they could not be agreed (no file to open, no JACK server).
-    private func negotiate(_ graph: ValidatedGraph, session: JackSession) throws -> ([[StreamFormat]]?, String?) {
+    private func negotiate(_ graph: ValidatedGraph) throws -> ([[StreamFormat]]?, String?) {
+        var services = StageServices()
         if usesJack(graph) {
+            let session = JackSession(options: .init(clientName: "sergraph-validate", server: server, autoConnect: false))
             do {
                 _ = try session.open()
             } catch {
                 return (nil, "\(error)")
             }
+            services = liveServices(session)
         }
+        defer { services.service(JackSession.self)?.close() }
         var overrides: [String: [String: ParameterValue]] = [:]
         for source in graph.fileInputs {
             let node = graph.stages[source.stage]
@@ -61,7 +63,8 @@ struct Validate: ParsableCommand {
         }
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("sergraph-validate-\(getpid())").path
         defer { try? FileManager.default.removeItem(atPath: scratch) }
-        let pipeline = try Pipeline(graph: graph, bindings: RunBindings(overrides: overrides, outputDirectory: scratch))
+        let pipeline = try Pipeline(graph: graph, bindings: RunBindings(overrides: overrides, outputDirectory: scratch),
+                                    services: services)
         defer { pipeline.close() }
         try pipeline.prepare()
         return (pipeline.formats, nil)

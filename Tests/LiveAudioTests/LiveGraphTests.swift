@@ -39,11 +39,14 @@ extension JackTests {
                  warnings: StageWarnings = StageWarnings(), referenceSource: String? = nil, referenceSink: String? = nil) throws -> LiveRun {
         let session = JackSession(options: .init(clientName: "sergraph", server: server.name))
         defer { session.close() }
-        var registry = StageRegistry(BuiltinStages.all(jack: session) + [StageFactory(SlowStage.self, origin: "test")])
+        var registry = StageRegistry(BuiltinStages.all() + [StageFactory(SlowStage.self, origin: "test")])
         for plugin in plugins { try registry.register(PluginLoader.load(plugin)) }
         let graph = try GraphValidator(registry: registry)
             .validate(GraphFileParser.parse(yaml: yaml, file: "live.yaml"))
-        let pipeline = try Pipeline(graph: graph, bindings: RunBindings(outputDirectory: output, stem: "live"), warnings: warnings)
+        var services = StageServices()
+        services.provide(session)
+        let pipeline = try Pipeline(graph: graph, bindings: RunBindings(outputDirectory: output, stem: "live"), warnings: warnings,
+                                    services: services)
         try pipeline.prepare()
         let reference = try ReferenceClient(server: server, source: referenceSource, sink: referenceSink)
         defer { reference.stop() }

@@ -26,8 +26,8 @@ public struct StageStatus: Sendable {
 public struct SwapOutcome: Sendable {
     /// The model now running.
     public var model: ModelRegistry.Entry
-    /// Windows the stage had received when the new model took over: the first window the new
-    /// model processed is the one after these (counting from 1).
+    /// Windows (rows on its first output) the stage had emitted when the new model took over: the
+    /// first window the new model answered is the one after these (counting from 1).
     public var windowsBefore: Int
     /// When it took over, and how long the swap took from the request.
     public var seconds: Double
@@ -56,7 +56,8 @@ extension Pipeline {
     /// Loads and checks the model in `folder` on the calling thread, then installs it in stage
     /// `stage` between two blocks; the model it replaces is released on the calling thread.
     /// - Throws: `ControlError` naming what is wrong: the stage, the model (file, tensor,
-    ///   setting), or labels that stages downstream agreed otherwise. The old model keeps running.
+    ///   setting), or a format downstream stages cannot take (other labels only where every stage
+    ///   reading them follows, see `LabelFollowing`). The old model keeps running.
     public func swapModel(stage name: String, to folder: String) throws -> SwapOutcome {
         let started = Date(), requested = DispatchTime.now().uptimeNanoseconds
         let index = try stageIndex(name)
@@ -70,11 +71,14 @@ extension Pipeline {
         } catch {
             throw ControlError("stage '\(name)': model \(folder) refused: \(error); the old model keeps running")
         }
-        try checkDownstream(accepts: prepared.outputs, from: index)
+        let changes = try formatChanges(from: index, outputs: prepared.outputs)
         let (replaced, windows) = try onPipelineThread { () -> (PreparedModel, Int) in
             self.swapRequested[index] = requested
             self.swapToFirstRow[index] = nil
-            return (swapping.install(prepared), self.rowsIn[index])
+            let replaced = swapping.install(prepared)
+            for relabel in changes.relabels { relabel.stage.follow(relabel.format, port: relabel.port) }
+            for (stage, outputs) in changes.formats { self.formats[stage] = outputs }
+            return (replaced, self.rowsOut[index])
         }
         if replaced.entry != prepared.entry { models.release(replaced.entry) }
         return SwapOutcome(model: prepared.entry, windowsBefore: windows, seconds: Date().timeIntervalSince(started))
@@ -119,20 +123,58 @@ extension Pipeline {
         }, refuse: {})
     }
 
-    /// Refuses output formats that differ from those the stages reading them agreed.
-    private func checkDownstream(accepts outputs: [StreamFormat], from index: Int) throws {
-        for (port, format) in outputs.enumerated() where formats[index].indices.contains(port) {
-            let agreed = formats[index][port]
-            let readers = routes[index][port].map { "'\(graph.stages[$0.stage].name)'" }
-            guard !readers.isEmpty, format.labels != agreed.labels || format.width != agreed.width else { continue }
-            let portName = graph.stages[index].factory.info.outputs[port].name
-            let what = format.labels != agreed.labels
-                ? "labels (\(format.labels.joined(separator: ", "))) differ from (\(agreed.labels.joined(separator: ", ")))"
-                : "width \(format.width) differs from \(agreed.width)"
-            throw ControlError("stage '\(graph.stages[index].name)': the new model's \(what) on port '\(portName)', which "
-                               + "\(readers.joined(separator: ", ")) agreed at the start and cannot change while running; "
-                               + "the old model keeps running")
+    /// What a swap changes downstream: the stages that take other labels, and every stage's new
+    /// output formats (the swapped stage's included).
+    private struct FormatChanges {
+        var relabels: [(stage: any LabelFollowing, port: Int, format: StreamFormat)] = []
+        var formats: [Int: [StreamFormat]] = [:]
+    }
+
+    /// Follows `outputs`, stage `index`'s formats with a new model, through the stages that read
+    /// them. Only labels may change (a posterior's width with them), and only where every stage
+    /// reading them takes other labels (`LabelFollowing`), and so on downstream.
+    /// - Throws: `ControlError` naming the port and the stage that cannot take the change.
+    private func formatChanges(from index: Int, outputs: [StreamFormat]) throws -> FormatChanges {
+        let swapped = graph.stages[index].name
+        func refuse(_ reason: String) -> ControlError {
+            ControlError("stage '\(swapped)': \(reason); the old model keeps running")
         }
+        var changes = FormatChanges()
+        changes.formats[index] = outputs
+        var pending = [(stage: index, outputs: outputs)]
+        while let (stage, produced) = pending.popLast() {
+            for (port, format) in produced.enumerated() where formats[stage].indices.contains(port) {
+                let agreed = formats[stage][port], readers = routes[stage][port]
+                guard format != agreed, !readers.isEmpty else { continue }
+                let node = graph.stages[stage]
+                let place = "on port '\(node.factory.info.outputs[port].name)'" + (stage == index ? "" : " of '\(node.name)'")
+                let relabelled = StreamFormat(kind: agreed.kind, sampleRate: agreed.sampleRate, width: format.labels.count,
+                                              hop: agreed.hop, labels: format.labels, settings: agreed.settings)
+                guard format.labels != agreed.labels, agreed.kind == .posterior, format == relabelled else {
+                    let names = readers.map { "'\(graph.stages[$0.stage].name)'" }.joined(separator: ", ")
+                    throw refuse("the new model gives \(format) instead of \(agreed) \(place), which \(names) agreed at the start; "
+                                 + "only labels can change while running")
+                }
+                let change = "labels (\(format.labels.joined(separator: ", "))) instead of (\(agreed.labels.joined(separator: ", "))) \(place)"
+                for reader in readers {
+                    let readerNode = graph.stages[reader.stage]
+                    let named = "stage '\(readerNode.name)' (\(readerNode.factory.info.name))"
+                    guard let follower = followers[reader.stage] else {
+                        throw refuse("the new model gives \(change), and \(named) cannot take other labels while running")
+                    }
+                    let followed: [StreamFormat]
+                    do {
+                        followed = try follower.outputs(following: format, port: reader.port)
+                    } catch {
+                        throw refuse("the new model gives \(change), which \(named) refuses: \(error)")
+                    }
+                    changes.relabels.append((follower, reader.port, format))
+                    changes.formats[reader.stage] = followed
+                    pending.append((reader.stage, followed))
+                }
+            }
+        }
+        return changes
     }
 
     private func stageIndex(_ name: String) throws -> Int {
