@@ -29,8 +29,11 @@ public struct SwapOutcome: Sendable {
     /// Windows (rows on its first output) the stage had emitted when the new model took over: the
     /// first window the new model answered is the one after these (counting from 1).
     public var windowsBefore: Int
-    /// When it took over, and how long the swap took from the request.
+    /// How long the swap took from the request to the new model's installation.
     public var seconds: Double
+    /// Of which: loading and checking the model (and the stages downstream) off the audio path,
+    /// then waiting for the graph's thread to reach the end of a block and install it.
+    public var loadSeconds: Double, handoffSeconds: Double
 }
 
 /// Changing a running pipeline from another thread: each change is checked first (off the
@@ -72,6 +75,7 @@ extension Pipeline {
             throw ControlError("stage '\(name)': model \(folder) refused: \(error); the old model keeps running")
         }
         let changes = try formatChanges(from: index, outputs: prepared.outputs)
+        let checked = Date()
         let (replaced, windows) = try onPipelineThread { () -> (PreparedModel, Int) in
             self.swapRequested[index] = requested
             self.swapToFirstRow[index] = nil
@@ -80,8 +84,10 @@ extension Pipeline {
             for (stage, outputs) in changes.formats { self.formats[stage] = outputs }
             return (replaced, self.rowsOut[index])
         }
+        let installed = Date()
         if replaced.entry != prepared.entry { models.release(replaced.entry) }
-        return SwapOutcome(model: prepared.entry, windowsBefore: windows, seconds: Date().timeIntervalSince(started))
+        return SwapOutcome(model: prepared.entry, windowsBefore: windows, seconds: installed.timeIntervalSince(started),
+                           loadSeconds: checked.timeIntervalSince(started), handoffSeconds: installed.timeIntervalSince(checked))
     }
 
     /// Sets live parameter `parameter` of stage `stage` to `value` (as a graph file writes it)

@@ -75,11 +75,11 @@ public final class PipelineController: @unchecked Sendable {
                 var item: [String: Any] = ["name": stage.name, "type": stage.type, "blocks": stage.blocksIn,
                                            "rows_in": stage.rowsIn, "rows_out": stage.rowsOut]
                 if let model = stage.model { item["model"] = Self.describe(model) }
-                if let seconds = stage.swapToFirstRow { item["swap_to_first_window_ms"] = (seconds * 1e6).rounded() / 1e3 }
+                if let seconds = stage.swapToFirstRow { item["swap_to_first_window_ms"] = milliseconds(seconds) }
                 return item
             },
             "windows_in": windowsIn, "windows_out": windowsOut, "dropped_windows": windowsIn - windowsOut,
-            "longest_step_ms": (longestStep * 1e6).rounded() / 1e3,
+            "longest_step_ms": milliseconds(longestStep),
         ]
         answer.merge(runStatus()) { $1 }
         return answer
@@ -87,7 +87,8 @@ public final class PipelineController: @unchecked Sendable {
 
     private func answer(_ outcome: SwapOutcome) -> [String: Any] {
         ["ok": true, "model": Self.describe(outcome.model), "windows_before": outcome.windowsBefore,
-         "milliseconds": (outcome.seconds * 1e6).rounded() / 1e3]
+         "milliseconds": milliseconds(outcome.seconds), "load_ms": milliseconds(outcome.loadSeconds),
+         "handoff_ms": milliseconds(outcome.handoffSeconds)]
     }
 
     private func answer(_ item: (stage: String, outcome: Result<SwapOutcome, Error>)) -> [String: Any] {
@@ -101,6 +102,9 @@ public final class PipelineController: @unchecked Sendable {
         ["path": model.path, "hash": model.contentHash, "loaded_at": ISO8601DateFormatter().string(from: model.loadedAt)]
     }
 }
+
+/// `seconds` in milliseconds, to the microsecond.
+private func milliseconds(_ seconds: Double) -> Double { (seconds * 1e6).rounded() / 1e3 }
 
 /// The text field `name` of a request.
 func field(_ name: String, of request: [String: Any]) throws -> String {
