@@ -7,7 +7,7 @@ import SERGraph
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train models on a corpus manifest (PyTorch, in the project's .venv).",
-        subcommands: [TrainStudent.self, TrainTeacher.self])
+        subcommands: [TrainStudent.self, TrainTeacher.self, TrainSelfDistill.self])
 }
 
 struct TrainStudent: ParsableCommand {

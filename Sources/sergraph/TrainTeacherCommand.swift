@@ -24,25 +24,30 @@ struct TrainTeacher: ParsableCommand {
     @Option(name: .shortAndLong, help: "Checkpoint folder to write (config.json, model.safetensors, training.json).")
     var output: String
 
-    @Option(help: "Folder of the clips decoded to 16 kHz (default: features/audio-16k next to the manifest).")
-    var audio: String?
+    @OptionGroup var audio: DecodedAudio
 
     @Argument(parsing: .allUnrecognized, help: .hidden)
     var trainerOptions: [String] = []
 
     func run() throws {
         let environment = try TrainingEnvironment.find()
-        let manifest = try corpus.read()
-        let folder = parentFolder(of: corpus.data)
-        let audioFolder = audio ?? (folder as NSString).appendingPathComponent("features/audio-16k")
-        try decode(manifest, manifestFolder: folder, into: audioFolder)
+        let audioFolder = try audio.decode(corpus)
         try environment.run(["teacher", "--data", corpus.data, "--audio", audioFolder, "-o", output, "--labels", corpus.labels,
                              "--command", typedCommandLine()] + trainerOptions)
     }
+}
 
-    /// Decodes the clips into `into`/PATH-without-extension.wav (32-bit float, mono, 16 kHz),
-    /// skipping those already there.
-    private func decode(_ manifest: Manifest, manifestFolder: String, into folder: String) throws {
+/// Where the clips decoded to 16 kHz go, shared by the trainers of wav2vec2 models.
+struct DecodedAudio: ParsableArguments {
+    @Option(help: "Folder of the clips decoded to 16 kHz (default: features/audio-16k next to the manifest).")
+    var audio: String?
+
+    /// Decodes the corpus's clips into the folder as PATH-without-extension.wav (32-bit float,
+    /// mono, 16 kHz: what the wav2vec2 stages hear), skipping those already there; returns the folder.
+    func decode(_ corpus: TrainingCorpus) throws -> String {
+        let manifest = try corpus.read()
+        let manifestFolder = parentFolder(of: corpus.data)
+        let folder = audio ?? (manifestFolder as NSString).appendingPathComponent("features/audio-16k")
         let files = batchInputs(manifest, manifestFolder: manifestFolder)
         printError("audio: \(files.count) clips at 16 kHz into \(folder)")
         let registry = makeRegistry()
@@ -53,5 +58,6 @@ struct TrainTeacher: ParsableCommand {
                 generatedStage("sink", "audio-file-sink", [("path", "{stem}.wav"), ("encoding", "float")], from: "resample"),
             ]))
         }, files: files, output: folder, jobs: corpus.jobs, force: false)
+        return folder
     }
 }

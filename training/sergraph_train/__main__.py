@@ -1,5 +1,6 @@
 """python -m sergraph_train: train a student (what `sergraph train student` runs);
-`python -m sergraph_train teacher ...` trains a teacher (what `sergraph train teacher` runs)."""
+`python -m sergraph_train teacher ...` trains a teacher (what `sergraph train teacher` runs);
+`python -m sergraph_train selfdistill ...` an encoder with exit heads (`sergraph train selfdistill`)."""
 import argparse
 import json
 import os
@@ -51,6 +52,9 @@ def main(arguments=None):
     if arguments[:1] == ["teacher"]:
         from .teacher_command import main as teacher_main
         return teacher_main(arguments[1:])
+    if arguments[:1] == ["selfdistill"]:
+        from .selfdistill import main as selfdistill_main
+        return selfdistill_main(arguments[1:])
     args = parse(arguments)
     features = dict(DEFAULT_FEATURES)
     if args.feature_settings:

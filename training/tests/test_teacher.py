@@ -13,31 +13,11 @@ from sergraph_train.teacher import TeacherOptions, train_teacher
 from sergraph_train.teacher_command import main
 from sergraph_train.train import Reporter
 
+from conftest import write_audio_corpus
+
 # A configuration small enough that a test trains it in seconds.
 TINY = {"conv_dim": [8] * 7, "hidden_size": 16, "num_hidden_layers": 1, "num_attention_heads": 2, "intermediate_size": 32,
         "num_conv_pos_embeddings": 8, "num_conv_pos_embedding_groups": 2, "classifier_proj_size": 12}
-
-
-def write_audio_corpus(folder, speakers=(("a", "train"), ("b", "train"), ("c", "dev"), ("d", "test")), clips_per_class=2, seed=0):
-    """16 kHz 16-bit WAVs: each class a tone of its own pitch with noise; a manifest of them."""
-    rng = np.random.default_rng(seed)
-    lines = ["path,label,speaker,split"]
-    for speaker, split in speakers:
-        (folder / speaker).mkdir(parents=True, exist_ok=True)
-        for index, label in enumerate(DEFAULT_LABELS):
-            for clip in range(clips_per_class):
-                count = int(rng.integers(3200, 6400))
-                t = np.arange(count) / 16000
-                x = 0.3 * np.sin(2 * np.pi * 150 * (index + 1) * t) + 0.02 * rng.standard_normal(count)
-                name = f"{speaker}/{label}-{clip}.wav"
-                with wave.open(str(folder / name), "wb") as handle:
-                    handle.setnchannels(1)
-                    handle.setsampwidth(2)
-                    handle.setframerate(16000)
-                    handle.writeframes((x * 32767).astype("<i2").tobytes())
-                lines.append(f"{name},{label},{speaker},{split}")
-    (folder / "manifest.csv").write_text("\n".join(lines) + "\n")
-    return folder / "manifest.csv"
 
 
 @pytest.fixture
