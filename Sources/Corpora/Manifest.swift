@@ -10,7 +10,7 @@ public enum Split: String, Sendable, CaseIterable, Comparable {
     }
 }
 
-/// One labelled clip: `path` is relative to the manifest's folder.
+/// One clip: `path` is relative to the manifest's folder; `label` is empty for an unlabelled clip.
 public struct ManifestEntry: Sendable, Equatable {
     public var path: String
     public var label: String
@@ -23,6 +23,9 @@ public struct ManifestEntry: Sendable, Equatable {
         self.speaker = speaker
         self.split = split
     }
+
+    /// Whether the clip has a label (unlabelled train clips take part in graph-regularised training only).
+    public var isLabelled: Bool { !label.isEmpty }
 }
 
 /// A manifest line that cannot be used, with the file and line it is on.
@@ -45,7 +48,7 @@ public struct Manifest: Sendable {
 
     /// The labels present, sorted.
     public var labels: [String] {
-        Array(Set(entries.map(\.label))).sorted()
+        Array(Set(entries.filter(\.isLabelled).map(\.label))).sorted()
     }
 
     /// The entries of one split.
@@ -53,8 +56,9 @@ public struct Manifest: Sendable {
 
     /// Reads and checks a manifest: every line has four non-empty fields, a known split, a label
     /// among `labels` (any label when nil), a path not seen before, and a file that exists.
+    /// With `unlabelled`, a train clip's label may be empty (an unlabelled clip).
     /// The first problem is thrown with its line number.
-    public static func read(path: String, labels: [String]? = nil) throws -> Manifest {
+    public static func read(path: String, labels: [String]? = nil, unlabelled: Bool = false) throws -> Manifest {
         let text: String
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
@@ -77,14 +81,17 @@ public struct Manifest: Sendable {
             guard fields.count == 4 else {
                 throw fail("expected 4 fields (path,label,speaker,split), found \(fields.count)")
             }
-            guard fields.allSatisfy({ !$0.isEmpty }) else {
-                let names = ["path", "label", "speaker", "split"]
-                throw fail("empty \(names[fields.firstIndex(of: "")!])")
+            let names = ["path", "label", "speaker", "split"]
+            if let empty = fields.indices.first(where: { fields[$0].isEmpty && !(unlabelled && $0 == 1) }) {
+                throw fail("empty \(names[empty])")
             }
             guard let split = Split(rawValue: fields[3]) else {
                 throw fail("unknown split '\(fields[3])'; it is train, dev or test")
             }
-            if let labels, !labels.contains(fields[1]) {
+            if fields[1].isEmpty && split != .train {
+                throw fail("a \(split) clip needs a label (only train clips may be unlabelled)")
+            }
+            if let labels, !fields[1].isEmpty, !labels.contains(fields[1]) {
                 throw fail("unknown label '\(fields[1])'; the labels are \(labels.joined(separator: ", "))")
             }
             if let earlier = seen[fields[0]] {

@@ -6,12 +6,12 @@ public struct GraphStatistics: Sendable, Equatable {
     public var meanDegree: Double
     /// Nodes with no edge in either direction.
     public var isolated: Int
-    /// The share of edges whose two ends have the same label (nil without labels or edges).
+    /// The share of edges between labelled nodes whose two ends have the same label (nil without such edges).
     public var sameLabel: Double?
-    /// The share two nodes drawn at random would have: Σ p(label)² (nil without labels).
+    /// The share two labelled nodes drawn at random would have: Σ p(label)² (nil without labels).
     public var sameLabelByChance: Double?
 
-    /// The statistics of `graph`; `labels` gives each node's label, by node index.
+    /// The statistics of `graph`; `labels` gives each node's label, by node index ("" for an unlabelled node).
     public init(_ graph: NeighbourGraph, labels: [String]? = nil) {
         nodes = graph.nodes
         edges = graph.edges.count
@@ -22,11 +22,13 @@ public struct GraphStatistics: Sendable, Equatable {
             connected[edge.target] = true
         }
         isolated = connected.filter { !$0 }.count
-        if let labels, labels.count == graph.nodes, graph.nodes > 0 {
-            let shared = graph.edges.filter { labels[$0.source] == labels[$0.target] }.count
-            sameLabel = graph.edges.isEmpty ? nil : Double(shared) / Double(graph.edges.count)
-            let counts = Dictionary(labels.map { ($0, 1) }, uniquingKeysWith: +).values
-            sameLabelByChance = counts.reduce(0) { $0 + Double($1 * $1) } / Double(labels.count * labels.count)
+        if let labels, labels.count == graph.nodes {
+            let labelled = graph.edges.filter { !labels[$0.source].isEmpty && !labels[$0.target].isEmpty }
+            let shared = labelled.filter { labels[$0.source] == labels[$0.target] }.count
+            sameLabel = labelled.isEmpty ? nil : Double(shared) / Double(labelled.count)
+            let known = labels.filter { !$0.isEmpty }
+            let counts = Dictionary(known.map { ($0, 1) }, uniquingKeysWith: +).values
+            sameLabelByChance = known.isEmpty ? nil : counts.reduce(0) { $0 + Double($1 * $1) } / Double(known.count * known.count)
         }
     }
 }

@@ -57,7 +57,7 @@ struct Eval: ParsableCommand {
         let manifest: Manifest
         do {
             evaluated = try EvaluatedModel(folder: model)
-            manifest = try Manifest.read(path: data, labels: evaluated.labels)
+            manifest = try Manifest.read(path: data, labels: evaluated.labels, unlabelled: true)
         } catch {
             printError("error: \(error)")
             throw ExitCode(2)
@@ -145,13 +145,17 @@ struct Eval: ParsableCommand {
 
     /// The manifest's clips in `--split`; refuses an unknown split, an empty one and `--jobs` below 1.
     private func entries(of manifest: Manifest) throws -> [ManifestEntry] {
-        let chosen: [ManifestEntry]
+        let inSplit: [ManifestEntry]
         if split == "all" {
-            chosen = manifest.entries
+            inSplit = manifest.entries
         } else if let wanted = Split(rawValue: split) {
-            chosen = manifest.entries(in: wanted)
+            inSplit = manifest.entries(in: wanted)
         } else {
             throw ValidationError("--split is train, dev, test or all, not '\(split)'")
+        }
+        let chosen = inSplit.filter(\.isLabelled)
+        if chosen.count < inSplit.count {
+            printError("note: \(inSplit.count - chosen.count) unlabelled clips of \(data) left out")
         }
         guard !chosen.isEmpty else {
             printError("error: \(data) has no clips in the \(split) split")

@@ -37,7 +37,7 @@ struct ExitEvaluation {
         let manifest: Manifest
         do {
             model = try EarlyExitModel(folder: folder)
-            manifest = try Manifest.read(path: data, labels: model.labels)
+            manifest = try Manifest.read(path: data, labels: model.labels, unlabelled: true)
         } catch {
             printError("error: \(error)")
             throw ExitCode(2)

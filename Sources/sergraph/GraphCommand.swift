@@ -93,7 +93,7 @@ struct GraphBuild: ParsableCommand {
     func run() throws {
         let manifest: Manifest?
         do {
-            manifest = try data.map { try Manifest.read(path: $0) }
+            manifest = try data.map { try Manifest.read(path: $0, unlabelled: true) }
         } catch {
             printError("error: \(error)")
             throw ExitCode(2)

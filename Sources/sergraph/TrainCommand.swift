@@ -21,6 +21,12 @@ struct TrainStudent: ParsableCommand {
             listed here go to the trainer: --preset cnn6-small|cnn6-wide|cnn8, --epochs, --patience, --seed, \
             --window-frames, --hop-frames, --crops, --batch-size, --lr, --dropout, --threads, --no-augment, --mixup, --json \
             (`.venv/bin/python -m sergraph_train --help` describes them).
+
+            Graph-regularised (Neural Structured Learning): --graph GRAPH.tsv (as `sergraph graph build` writes it, \
+            ids = manifest paths) adds --multiplier (0.1) × the mean over each batch's edges of weight × distance \
+            (--distance cosine: 1 − cos, or l2: squared) between the 256-wide embeddings of a train clip's window and \
+            of a window of each of its --max-neighbors (9) heaviest train-clip neighbours, run through the network in \
+            the same step. A train clip with an empty label in the manifest is unlabelled: it takes part as a neighbour only.
             """)
 
     @OptionGroup var corpus: TrainingCorpus
@@ -44,7 +50,7 @@ struct TrainStudent: ParsableCommand {
 
     func run() throws {
         let environment = try TrainingEnvironment.find()
-        let manifest = try corpus.read()
+        let manifest = try corpus.read(unlabelled: true)
         let folder = parentFolder(of: corpus.data)
         let featureFolder = features ?? (folder as NSString).appendingPathComponent("features/logmel-\(Self.settingsKey)")
         try extractFeatures(manifest, manifestFolder: folder, into: featureFolder)
@@ -103,10 +109,11 @@ struct TrainingCorpus: ParsableArguments {
     @Option(name: .shortAndLong, help: "Clips prepared (features extracted, audio decoded) at once (default: the number of cores).")
     var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
 
-    /// The manifest, checked (every line, label and file); a refusal is printed and exits with status 2.
-    func read() throws -> Manifest {
+    /// The manifest, checked (every line, label and file; with `unlabelled`, train clips may have an
+    /// empty label); a refusal is printed and exits with status 2.
+    func read(unlabelled: Bool = false) throws -> Manifest {
         do {
-            return try Manifest.read(path: data, labels: labels.split(separator: ",").map(String.init))
+            return try Manifest.read(path: data, labels: labels.split(separator: ",").map(String.init), unlabelled: unlabelled)
         } catch {
             printError("error: \(error)")
             throw ExitCode(2)

@@ -40,6 +40,53 @@ import TestSupport
         #expect(again.status == 0 && again.stderr.contains("processed 0, skipped 20, failed 0 of 20 files"), "\(again.stderr)")
     }
 
+    /// `train student --graph`: a graph built by `graph build` (the tiny test teacher), half the train clips
+    /// unlabelled; the model records the graph settings and the native student stage (`sergraph eval`)
+    /// loads it and decides the test clips as the trainer did.
+    @Test func trainsAGraphRegularisedStudentTheNativeStageLoads() throws {
+        let folder = try TemporaryFolder("train-graph")
+        let manifest = try corpus(folder)
+        let graph = folder.file("graph.tsv")
+        let built = try runCommand(sergraphExecutable, ["graph", "build", "--teacher", packageRoot + "/Tests/Fixtures/wav2vec2-classifier/base-tiny",
+                                                        "--data", manifest, "-o", graph, "--threshold=-1", "--max-neighbors", "4"])
+        try #require(built.status == 0, "\(built.stderr)")
+        var lines = try String(contentsOfFile: manifest, encoding: .utf8).split(separator: "\n").map(String.init)
+        var hidden = 0
+        for index in lines.indices.dropFirst() where lines[index].hasSuffix(",train") && index % 2 == 0 {
+            var fields = lines[index].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            fields[1] = ""
+            lines[index] = fields.joined(separator: ",")
+            hidden += 1
+        }
+        let partly = folder.file("corpus/partly.csv")
+        try (lines.joined(separator: "\n") + "\n").write(toFile: partly, atomically: true, encoding: .utf8)
+
+        let run = try runCommand(sergraphExecutable, ["train", "student", "--data", partly, "-o", folder.file("model"), "--graph", graph,
+                                                      "--multiplier", "0.5", "--distance", "l2", "--max-neighbors", "3", "--epochs", "2",
+                                                      "--window-frames", "32", "--hop-frames", "8", "--threads", "1", "--json"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let events = run.stdout.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        #expect(events.filter { $0["event"] as? String == "epoch" }.allSatisfy { ($0["graph_loss"] as? Double ?? -1) >= 0 })
+        let result = try #require(events.last { $0["event"] as? String == "result" })
+        let model = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder.file("model/model.json")))) as? [String: Any])
+        let training = try #require(model["training"] as? [String: Any])
+        let settings = try #require(training["graph"] as? [String: Any])
+        #expect(settings["file"] as? String == graph && settings["multiplier"] as? Double == 0.5)
+        #expect(settings["distance"] as? String == "l2" && settings["max_neighbors"] as? Int == 3)
+        #expect((settings["edges"] as? Int ?? 0) > 0)
+        #expect((training["clips"] as? [String: Any])?["unlabelled"] as? Int == hidden)
+
+        let eval = try runCommand(sergraphExecutable, ["eval", folder.file("model"), "--data", partly, "--split", "test", "--json",
+                                                       "--png", folder.file("confusion.png")])
+        #expect(eval.status == 0, "\(eval.stderr)")
+        let measured = try #require(try JSONSerialization.jsonObject(with: Data(eval.stdout.utf8)) as? [String: Any])
+        let trainer = try #require(result["test"] as? [String: Any])
+        #expect(measured["clips"] as? Int == trainer["clips"] as? Int)
+        #expect(abs((measured["ua"] as? Double ?? -1) - (trainer["ua"] as? Double ?? 2)) < 1e-9, "native \(measured["ua"] ?? "?"), trainer \(trainer["ua"] ?? "?")")
+        let train = try runCommand(sergraphExecutable, ["eval", folder.file("model"), "--data", partly, "--split", "train", "--png", folder.file("c2.png")])
+        #expect(train.status == 0 && train.stderr.contains("note: \(hidden) unlabelled clips of \(partly) left out"), "\(train.stderr)")
+    }
+
     @Test func refusesABadManifestAndFeaturesMadeOtherwise() throws {
         let folder = try TemporaryFolder("train-refusals")
         let manifest = try corpus(folder)

@@ -52,6 +52,28 @@ import TestSupport
         }
     }
 
+    /// An empty label is an unlabelled clip where the reader allows it, and only in the train split.
+    @Test func unlabelledTrainClipsOnlyWhenAllowed() throws {
+        let (folder, path) = try manifest(["a.wav,,s1,train", "b.wav,sad,s2,dev"])
+        let read = try Manifest.read(path: path, labels: Manifest.defaultLabels, unlabelled: true)
+        #expect(read.entries.map(\.isLabelled) == [false, true] && read.entries[0].label.isEmpty)
+        #expect(read.labels == ["sad"])
+        do {
+            _ = try Manifest.read(path: path, labels: Manifest.defaultLabels)
+            Issue.record("an empty label was accepted")
+        } catch {
+            #expect("\(error)".hasSuffix("manifest.csv:2: empty label"))
+        }
+        let (other, dev) = try manifest(["a.wav,sad,s1,train", "b.wav,,s2,dev"])
+        do {
+            _ = try Manifest.read(path: dev, unlabelled: true)
+            Issue.record("an unlabelled dev clip was accepted")
+        } catch {
+            #expect("\(error)".hasSuffix("manifest.csv:3: a dev clip needs a label (only train clips may be unlabelled)"))
+        }
+        withExtendedLifetime((folder, other)) {}
+    }
+
     @Test func refusesAMissingHeader() throws {
         let folder = try TemporaryFolder("manifest-header")
         let path = folder.file("m.csv")

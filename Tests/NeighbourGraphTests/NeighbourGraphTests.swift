@@ -37,6 +37,12 @@ import Testing
         #expect(statistics.nodes == 6 && statistics.edges == 10 && statistics.isolated == 1)
         #expect(statistics.sameLabel == 0.8)  // 0–1, 2–3, 2–4, 3–4 both ways (a–a, b–b) → 8 of 10; 1–2 (a–b) not
         #expect(abs(statistics.sameLabelByChance! - (4 + 9 + 1) / 36.0) < 1e-12)
+        // Unlabelled nodes ("") count for neither: edges 0–1, 1–0, 3–4, 4–3 remain, 3–4 both b.
+        let partly = GraphStatistics(close, labels: ["a", "a", "", "b", "b", "c"])
+        #expect(partly.sameLabel == 1.0)
+        #expect(abs(partly.sameLabelByChance! - (4 + 4 + 1) / 25.0) < 1e-12)
+        let none = GraphStatistics(close, labels: ["", "", "", "", "", ""])
+        #expect(none.sameLabel == nil && none.sameLabelByChance == nil)
     }
 
     /// Ties go to the earlier row, whatever the blocks; undirected adds each missing reverse once.

@@ -15,6 +15,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 from .augment import Augmentation
 from .data import DEFAULT_LABELS
 from .export import DEFAULT_FEATURES
+from .graph import DISTANCES
 from .model import DEFAULT_PRESET, PRESETS
 from .runs import exit_status
 from .train import Options, Reporter, train
@@ -42,6 +43,11 @@ def parse(arguments):
     parser.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
     parser.add_argument("--no-augment", action="store_true", help="train without augmentation")
     parser.add_argument("--mixup", type=float, default=Augmentation.mixup, help="mixup Beta alpha; 0 for none")
+    parser.add_argument("--graph", help="neighbour graph TSV (source, target, weight; ids = manifest paths) to regularise with")
+    parser.add_argument("--multiplier", type=float, default=0.1, help="weight of the graph term (default 0.1)")
+    parser.add_argument("--distance", choices=list(DISTANCES), default="cosine",
+                        help="graph term's distance between 256-d embeddings: cosine (1 - cos) or l2 (squared)")
+    parser.add_argument("--max-neighbors", type=int, default=9, help="neighbours per train clip, the heaviest edges (default 9)")
     parser.add_argument("--json", action="store_true", help="JSON lines on stdout: one per epoch, then the result")
     parser.add_argument("--command", help="the command line to record in model.json (default: this one)")
     return parser.parse_args(arguments)
@@ -67,7 +73,8 @@ def main(arguments=None):
                       feature_settings=features, preset=args.preset, window_frames=args.window_frames,
                       hop_frames=args.hop_frames, crops=args.crops, epochs=args.epochs, patience=args.patience, batch_size=args.batch_size,
                       learning_rate=args.lr, weight_decay=args.weight_decay, dropout=args.dropout, seed=args.seed,
-                      threads=args.threads, augmentation=augmentation,
+                      threads=args.threads, augmentation=augmentation, graph=args.graph, multiplier=args.multiplier,
+                      distance=args.distance, max_neighbors=args.max_neighbors,
                       command=args.command or shlex.join(["python", "-m", "sergraph_train", *arguments]))
     return exit_status(lambda: train(options, Reporter(json_lines=args.json)))
 

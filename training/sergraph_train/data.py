@@ -29,11 +29,16 @@ class Clip:
     split: str
     line: int
 
+    @property
+    def labelled(self):
+        return self.label != ""
 
-def read_manifest(manifest, labels=DEFAULT_LABELS, check_files=True):
+
+def read_manifest(manifest, labels=DEFAULT_LABELS, check_files=True, unlabelled=False):
     """The clips of a manifest, in file order. Refuses (DataError naming the line) a wrong
     header, a line without exactly four non-empty fields, an unknown label or split, a path
-    listed twice, and (with check_files) an audio file that does not exist."""
+    listed twice, and (with check_files) an audio file that does not exist. With `unlabelled`,
+    a train clip's label may be empty: an unlabelled clip (its label is "")."""
     manifest = pathlib.Path(manifest)
     folder = manifest.parent
     try:
@@ -41,6 +46,7 @@ def read_manifest(manifest, labels=DEFAULT_LABELS, check_files=True):
     except OSError as error:
         raise DataError(f"{manifest}: cannot read the manifest ({error.strerror})") from None
     clips, seen = [], {}
+    required = (0, 2, 3) if unlabelled else (0, 1, 2, 3)     # the fields that may not be empty
     with handle:
         reader = csv.reader(handle)
         try:
@@ -49,14 +55,16 @@ def read_manifest(manifest, labels=DEFAULT_LABELS, check_files=True):
                 raise DataError(f"{manifest}:1: the header must be '{','.join(HEADER)}', found '{','.join(header or [])}'")
             for row in reader:
                 line = reader.line_num
-                if len(row) != 4 or any(not field for field in row):
+                if len(row) != 4 or any(not row[index] for index in required):
                     raise DataError(f"{manifest}:{line}: malformed line: expected 4 non-empty fields "
                                     f"(path,label,speaker,split), found {row}")
                 path, label, speaker, split = row
-                if label not in labels:
+                if label and label not in labels:
                     raise DataError(f"{manifest}:{line}: unknown label '{label}'; the labels are {', '.join(labels)}")
                 if split not in SPLITS:
                     raise DataError(f"{manifest}:{line}: unknown split '{split}'; it must be train, dev or test")
+                if not label and split != "train":
+                    raise DataError(f"{manifest}:{line}: a {split} clip needs a label (only train clips may be unlabelled)")
                 key = pathlib.PurePosixPath(path).as_posix()
                 if key in seen:
                     raise DataError(f"{manifest}:{line}: duplicate of line {seen[key]} ('{path}')")

@@ -16,14 +16,14 @@ class EarlyStopping:
         self.best = {"ua": -1.0, "epoch": 0, "state": None}
         self.history = []
 
-    def after_epoch(self, model, epoch, loss, train_accuracy, dev, seconds):
-        """Records epoch `epoch` (its mean loss, train accuracy, dev figures and duration);
-        True when training should stop."""
+    def after_epoch(self, model, epoch, loss, train_accuracy, dev, seconds, **extra):
+        """Records epoch `epoch` (its mean loss, train accuracy, dev figures, duration and any
+        `extra` figures); True when training should stop."""
         if dev["ua"] > self.best["ua"]:
             self.best = {"ua": dev["ua"], "epoch": epoch, "state": copy.deepcopy(model.state_dict())}
         record = {"epoch": epoch, "epochs": self.epochs, "loss": loss, "train_accuracy": train_accuracy,
                   "dev": {key: dev[key] for key in ("ua", "wa", "f1")}, "best_ua": self.best["ua"],
-                  "best_epoch": self.best["epoch"], "seconds": seconds}
+                  "best_epoch": self.best["epoch"], "seconds": seconds, **extra}
         self.history.append(record)
         self.reporter.epoch(record)
         return epoch - self.best["epoch"] >= self.patience

@@ -5,9 +5,12 @@ epoch takes `crops` windows at random starts from every train clip, augmented (a
 early stopping on dev UA of clip-level decisions (the mean of
 a clip's window posteriors, as `sergraph eval` decides), the best epoch's weights kept.
 One seed fixes everything: initial weights, order, augmentation, dropout.
+With a graph (graph.py) the loss gains the neighbour term; train clips without a label take part
+through it only. Without one, unlabelled clips only count towards the normalisation statistics.
 """
 import datetime
 import json
+import math
 import pathlib
 import sys
 import time
@@ -21,6 +24,7 @@ from .augment import Augmentation, augment_raw, mask, mixup
 from .data import (DEFAULT_LABELS, DataError, load_frames, normalization_statistics, random_window, read_manifest,
                    split_windows, windows)
 from .export import DEFAULT_FEATURES, window_json, write_model_folder
+from .graph import DISTANCES, Neighbours, graph_loss, read_graph
 from .model import Architecture, Student, minimum_frames, normalize, parameter_count
 from .runs import EarlyStopping
 
@@ -46,6 +50,10 @@ class Options:
     threads: int = 2
     augmentation: Augmentation = field(default_factory=Augmentation)
     command: str = ""
+    graph: str = None            # neighbour graph TSV (graph.py); None trains on the samples alone
+    multiplier: float = 0.1
+    distance: str = "cosine"
+    max_neighbors: int = 9
 
 
 class Reporter:
@@ -125,6 +133,25 @@ def evaluate(model, split, normalization, classes):
             "speakers": len({clip.speaker for clip in split.clips}), "confusion": matrix.tolist()}
 
 
+def graph_neighbours(options, clips, labelled_train, unlabelled, reporter):
+    """The labelled train clips' neighbours from options.graph (None without a graph); the pool is
+    the labelled train clips, then the unlabelled ones."""
+    if options.graph is None:
+        return None
+    if options.distance not in DISTANCES:
+        raise DataError(f"unknown distance '{options.distance}'; there are {', '.join(DISTANCES)}")
+    if not (options.multiplier >= 0 and math.isfinite(options.multiplier)) or options.max_neighbors < 1:
+        raise DataError("the graph multiplier is a finite number ≥ 0 and max-neighbors at least 1")
+    edges = read_graph(options.graph, {clip.path for clip in clips}, options.data)
+    pool = {clip.path: index for index, clip in enumerate(labelled_train + unlabelled)}
+    neighbours = Neighbours.of(edges, [clip.path for clip in labelled_train], pool, options.max_neighbors)
+    reporter.note(f"graph {options.graph}: {neighbours.edges()} edges used ({neighbours.with_neighbours()} of "
+                  f"{len(labelled_train)} labelled train clips have neighbours, at most {options.max_neighbors}; "
+                  f"{neighbours.left_out} edges to dev/test clips left out); "
+                  f"loss = CE + {options.multiplier:g} × mean weighted {options.distance} distance")
+    return neighbours
+
+
 def set_seeds(seed, threads):
     torch.manual_seed(seed)
     torch.use_deterministic_algorithms(True)
@@ -143,22 +170,27 @@ def train(options: Options, reporter: Reporter = None):
         raise DataError(f"a {options.window_frames}-frame window is too short for {options.preset}: "
                         f"its pooling needs at least {minimum_frames(architecture)} frames")
 
-    clips = read_manifest(options.data, labels)
-    by_split = {name: [clip for clip in clips if clip.split == name] for name in ("train", "dev", "test")}
+    clips = read_manifest(options.data, labels, unlabelled=True)
+    by_split = {name: [clip for clip in clips if clip.split == name and clip.labelled] for name in ("train", "dev", "test")}
+    unlabelled = [clip for clip in clips if not clip.labelled]
     for name in ("train", "dev"):
         if not by_split[name]:
             raise DataError(f"{options.data}: no {name} clips (training needs train clips, early stopping dev clips)")
     train_frames = [load_frames(options.features, clip, mels) for clip in by_split["train"]]
+    unlabelled_frames = [load_frames(options.features, clip, mels) for clip in unlabelled]
     train_targets = np.array([labels.index(clip.label) for clip in by_split["train"]], dtype=np.int64)
     splits = {name: split_windows(by_split[name], options.features, labels, options.window_frames, options.hop_frames, mels)
               for name in ("dev", "test")}
     normalization = normalization_statistics(
-        np.concatenate([windows(frames, options.window_frames, options.hop_frames) for frames in train_frames]))
+        np.concatenate([windows(frames, options.window_frames, options.hop_frames) for frames in train_frames + unlabelled_frames]))
     weights = class_weights(train_targets, classes, labels)
     reporter.note(f"{len(clips)} clips: train {len(train_frames)} ({len({c.speaker for c in by_split['train']})} speakers, "
-                  f"{options.crops} random windows each per epoch), " + ", ".join(
+                  f"{options.crops} random windows each per epoch{f', {len(unlabelled)} more unlabelled' if unlabelled else ''}), " + ", ".join(
                       f"{name} {len(by_split[name])} ({len(splits[name].windows)} windows, "
                       f"{len({c.speaker for c in by_split[name]})} speakers)" for name in ("dev", "test")))
+
+    neighbours = graph_neighbours(options, clips, by_split["train"], unlabelled, reporter)
+    pool_frames = train_frames + unlabelled_frames     # the clips neighbours are drawn from, in Neighbours' pool order
 
     model = Student(architecture, classes, dropout=options.dropout)
     optimizer = torch.optim.Adam(model.parameters(), lr=options.learning_rate, weight_decay=options.weight_decay)
@@ -177,27 +209,37 @@ def train(options: Options, reporter: Reporter = None):
         epoch_started = time.perf_counter()
         model.train()
         order = rng.permutation(np.repeat(np.arange(len(train_frames)), options.crops))
-        total_loss, correct, seen = 0.0, 0, 0
+        total_loss, total_graph, correct, seen = 0.0, 0.0, 0, 0
         for index in range(batches):
             chosen = order[index * options.batch_size:(index + 1) * options.batch_size]
-            crops = np.stack([random_window(train_frames[i], options.window_frames, rng) for i in chosen])
-            raw = augment_raw(torch.from_numpy(crops), settings, frame_hop, generator)
+            count = len(chosen)
+            crops = [random_window(train_frames[i], options.window_frames, rng) for i in chosen]
+            if neighbours is not None:    # each edge of the batch: one random window of its neighbour, after the batch's
+                neighbour_clips, rows, edge_weights = neighbours.batch(chosen)
+                crops += [random_window(pool_frames[i], options.window_frames, rng) for i in neighbour_clips]
+            raw = augment_raw(torch.from_numpy(np.stack(crops)), settings, frame_hop, generator)
             x = raw - raw.mean(dim=(1, 2), keepdim=True)
             x = mask((x - mean) / std, settings, generator)
             targets = torch.from_numpy(train_targets[chosen])
-            x, soft = mixup(x, targets, classes, settings.mixup, rng)
-            logits = model(x)
+            mixed, soft = mixup(x[:count], targets, classes, settings.mixup, rng)
+            embeddings = model.embed(torch.cat([mixed, x[count:]]))
+            logits = model.classifier(model.dropout(embeddings[:count]))
             loss = -(soft * weights * torch.log_softmax(logits, dim=1)).sum(dim=1).mean()
+            if neighbours is not None:
+                regulariser = graph_loss(embeddings[:count], embeddings[count:], rows, edge_weights, options.distance)
+                loss = loss + options.multiplier * regulariser
+                total_graph += regulariser.item() * count
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
-            total_loss += loss.item() * len(chosen)
+            total_loss += loss.item() * count
             correct += int((logits.argmax(dim=1) == targets).sum())
             seen += len(chosen)
             reporter.batch(epoch, options.epochs, index + 1, batches, total_loss / seen)
         schedule.step()
         dev = evaluate(model, splits["dev"], normalization, classes)
-        if stopping.after_epoch(model, epoch, total_loss / seen, correct / seen, dev, time.perf_counter() - epoch_started):
+        extra = {"graph_loss": total_graph / seen} if neighbours is not None else {}
+        if stopping.after_epoch(model, epoch, total_loss / seen, correct / seen, dev, time.perf_counter() - epoch_started, **extra):
             break
     train_seconds = time.perf_counter() - started
     best, history = stopping.best, stopping.history
@@ -217,10 +259,17 @@ def train(options: Options, reporter: Reporter = None):
                       "batch_size": options.batch_size},
         "crops": options.crops, "dropout": options.dropout, "patience": options.patience, "class_weights": [round(float(w), 4) for w in weights],
         "augmentation": asdict(settings), "torch": torch.__version__,
-        "clips": {name: len(by_split[name]) for name in by_split},
+        "clips": {**{name: len(by_split[name]) for name in by_split}, "unlabelled": len(unlabelled)},
         "speakers": {name: sorted({clip.speaker for clip in by_split[name]}) for name in by_split},
         **{split: {key: round(result[split][key], 4) for key in ("ua", "wa", "f1")} for split in ("dev", "test") if split in result},
     }
+    if neighbours is not None:
+        training["graph"] = {
+            "file": str(options.graph), "multiplier": options.multiplier, "distance": options.distance,
+            "max_neighbors": options.max_neighbors, "layer": "embedding",
+            "reduction": "sum over the batch's edges of weight × distance / the number of those edges",
+            "edges": neighbours.edges(), "clips_with_neighbours": neighbours.with_neighbours(),
+            "edges_left_out": neighbours.left_out}
     write_model_folder(options.output, model, labels, options.feature_settings,
                        window_json(options.window_frames, options.hop_frames, options.feature_settings), normalization, training)
     result["model"] = str(options.output)
