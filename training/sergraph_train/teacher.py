@@ -12,6 +12,7 @@ and SpecAugment's masks.
 import copy
 import datetime
 import json
+import math
 import os
 import pathlib
 import random
@@ -43,7 +44,7 @@ SMALL_CONFIG = dict(
 )
 
 # The learning rate when none is given: from scratch, fine-tuning the encoder, training the head alone.
-DEFAULT_RATES = {"scratch": 5e-4, "fine-tune": 5e-5, "head": 1e-3}
+DEFAULT_RATES = {"scratch": 1e-3, "fine-tune": 5e-5, "head": 1e-3}
 
 
 @dataclass
@@ -55,6 +56,7 @@ class TeacherOptions:
     from_folder: str = None
     config: dict = None          # changes to SMALL_CONFIG (from scratch only)
     freeze_encoder: bool = False
+    new_head: bool = False       # with from_folder: a fresh head even when the checkpoint's labels match
     epochs: int = 15
     patience: int = 5
     batch_size: int = 16
@@ -83,7 +85,7 @@ def set_seeds(seed, threads):
 def build_model(options: TeacherOptions, labels, reporter):
     """The model to train: a fresh small configuration, or the checkpoint of `from_folder` with a
     head for `labels` (its own head kept when its id2label names the same labels, rows reordered
-    if need be; otherwise a fresh head, said so)."""
+    if need be, unless `new_head`; otherwise a fresh head, said so)."""
     from transformers import AutoConfig, AutoModelForAudioClassification, Wav2Vec2Config, Wav2Vec2ForSequenceClassification
     id2label = {index: label for index, label in enumerate(labels)}
     label2id = {label: index for index, label in enumerate(labels)}
@@ -110,7 +112,9 @@ def build_model(options: TeacherOptions, labels, reporter):
     own = [config.id2label[index] for index in sorted(config.id2label)] if getattr(config, "id2label", None) else []
     has_head = any(name.endswith("ForSequenceClassification") for name in (config.architectures or []))
     order = None
-    if has_head and sorted(own) == sorted(labels):
+    if has_head and options.new_head:
+        reporter.note(f"{folder}: its head is replaced by a fresh one (--new-head)")
+    elif has_head and sorted(own) == sorted(labels):
         order = [own.index(label) for label in labels]
         if order != list(range(len(labels))):
             reporter.note(f"{folder}: its head's labels {', '.join(own)} reordered as {', '.join(labels)}")
@@ -124,11 +128,22 @@ def build_model(options: TeacherOptions, labels, reporter):
             str(folder), config=config, ignore_mismatched_sizes=order is None, dtype=torch.float32)
     except (OSError, ValueError, RuntimeError) as error:
         raise DataError(f"{folder}: cannot load the checkpoint ({error})") from None
+    if has_head and options.new_head:
+        fresh_head(model)
     if order is not None and order != list(range(len(labels))):
         with torch.no_grad():
             model.classifier.weight.copy_(model.classifier.weight[order].clone())
             model.classifier.bias.copy_(model.classifier.bias[order].clone())
     return model
+
+
+def fresh_head(model):
+    """Initialises the projector and classifier as transformers does a new model's linear layers
+    (normal with the config's initializer_range, zero biases)."""
+    with torch.no_grad():
+        for layer in (model.projector, model.classifier):
+            layer.weight.normal_(0.0, model.config.initializer_range)
+            layer.bias.zero_()
 
 
 def head_parameter_names(model):
@@ -161,6 +176,16 @@ def random_crop(samples, length, rng):
     if count >= length:
         return samples[start:start + length]
     return samples[(start + np.arange(length)) % count]
+
+
+def warmup_cosine(warmup, total):
+    """The learning rate's factor at each step: rising linearly over `warmup` steps, then a cosine
+    from 1 down to 0 at step `total`."""
+    def factor(step):
+        if step < warmup:
+            return (step + 1) / warmup
+        return 0.5 * (1 + math.cos(math.pi * min(1.0, (step - warmup) / max(1, total - warmup))))
+    return factor
 
 
 def train_step(model, optimizer, x, targets, weights):
@@ -241,6 +266,9 @@ def train_teacher(options: TeacherOptions, reporter: Reporter = None):
     trainable = freeze(model, options)
     learning_rate = options.learning_rate or DEFAULT_RATES[options.mode]
     optimizer = torch.optim.Adam(trainable, lr=learning_rate)
+    count = len(by_split["train"])
+    batches = max(1, -(-count // options.batch_size))
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, warmup_cosine(batches, batches * options.epochs))
     rng = np.random.default_rng(options.seed)
     crop = max(400, int(round(options.crop_seconds * RATE)))
     reporter.note(f"teacher: {options.mode}, {parameter_count(model)} parameters "
@@ -248,8 +276,6 @@ def train_teacher(options: TeacherOptions, reporter: Reporter = None):
 
     stopping = EarlyStopping(options.patience, options.epochs, reporter)
     started = time.perf_counter()
-    count = len(by_split["train"])
-    batches = max(1, -(-count // options.batch_size))
     for epoch in range(1, options.epochs + 1):
         epoch_started = time.perf_counter()
         model.train()
@@ -262,6 +288,7 @@ def train_teacher(options: TeacherOptions, reporter: Reporter = None):
             length = min(crop, min(len(audio["train"][i]) for i in chosen))
             x = torch.from_numpy(np.stack([random_crop(audio["train"][i], length, rng) for i in chosen]))
             loss, hits = train_step(model, optimizer, x, torch.from_numpy(train_targets[chosen]), weights)
+            schedule.step()
             total_loss, correct, seen = total_loss + loss * len(chosen), correct + hits, seen + len(chosen)
             reporter.batch(epoch, options.epochs, index + 1, batches, total_loss / seen)
         dev = evaluate(model, audio["dev"], by_split["dev"], labels)
@@ -283,7 +310,8 @@ def train_teacher(options: TeacherOptions, reporter: Reporter = None):
         "manifest": str(options.data), "mode": options.mode, "from": options.from_folder, "seed": options.seed,
         "threads": options.threads, "epochs_run": len(history), "best_epoch": best["epoch"],
         "train_seconds": round(train_seconds, 1), "crop_seconds": crop / RATE, "dtype": options.dtype,
-        "optimizer": {"name": "adam", "learning_rate": learning_rate, "batch_size": options.batch_size},
+        "optimizer": {"name": "adam", "learning_rate": learning_rate, "schedule": "linear warm-up over the first epoch, then cosine to 0 at the last",
+                      "batch_size": options.batch_size},
         "patience": options.patience, "class_weights": [round(float(w), 4) for w in weights],
         "torch": torch.__version__, "clips": {name: len(by_split[name]) for name in by_split},
         "speakers": {name: sorted({clip.speaker for clip in by_split[name]}) for name in by_split},

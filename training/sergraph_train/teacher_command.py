@@ -27,6 +27,8 @@ def parse(arguments):
                              "(e.g. '{\"num_hidden_layers\": 2, \"use_weighted_layer_sum\": true}') or a file holding one")
     parser.add_argument("--freeze-encoder", action="store_true",
                         help="with --from: train only the head (projector and classifier) on the frozen checkpoint")
+    parser.add_argument("--new-head", action="store_true",
+                        help="with --from: start from a fresh head even when the checkpoint's head has the same labels")
     parser.add_argument("--epochs", type=int, default=15, help="most epochs (default 15)")
     parser.add_argument("--patience", type=int, default=5, help="stop after this many epochs without a better dev UA")
     parser.add_argument("--batch-size", type=int, default=16)
@@ -41,6 +43,8 @@ def parse(arguments):
     args = parser.parse_args(arguments)
     if args.freeze_encoder and not args.from_folder:
         parser.error("--freeze-encoder needs --from DIR (the checkpoint whose encoder is frozen)")
+    if args.new_head and not args.from_folder:
+        parser.error("--new-head needs --from DIR (from scratch, every head is new)")
     for name in ("epochs", "batch_size", "threads"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
@@ -70,7 +74,7 @@ def main(arguments=None):
     options = TeacherOptions(
         data=args.data, output=args.output, audio=args.audio,
         labels=tuple(label.strip() for label in args.labels.split(",") if label.strip()),
-        from_folder=args.from_folder, config=args.config, freeze_encoder=args.freeze_encoder, epochs=args.epochs, patience=args.patience,
+        from_folder=args.from_folder, config=args.config, freeze_encoder=args.freeze_encoder, new_head=args.new_head, epochs=args.epochs, patience=args.patience,
         batch_size=args.batch_size, learning_rate=args.lr, crop_seconds=args.crop_seconds, seed=args.seed,
         threads=args.threads, dtype=args.dtype,
         command=args.command or shlex.join(["python", "-m", "sergraph_train", "teacher", *arguments]))

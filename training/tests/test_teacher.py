@@ -103,8 +103,19 @@ def test_freeze_encoder_trains_only_the_head_and_fine_tuning_keeps_the_feature_e
                   Reporter(json_lines=True, stream=stream, progress=False))
     head = weights(tmp_path / "head")
     moved = {name for name in base if not np.array_equal(base[name], head[name])}
-    assert moved == {"projector.weight", "projector.bias", "classifier.weight", "classifier.bias"}
+    moved_head = {"projector.weight", "projector.bias", "classifier.weight", "classifier.bias"}
+    assert moved == moved_head
     assert "a fresh head" not in stream.getvalue()
+
+    # --new-head: the head starts afresh (seeded) although the labels match; the encoder stays frozen.
+    stream = io.StringIO()
+    train_teacher(options(audio_corpus, tmp_path / "new", from_folder=str(tmp_path / "base"), freeze_encoder=True, new_head=True,
+                          config=None, epochs=1), Reporter(stream=stream, progress=False))
+    assert "its head is replaced by a fresh one (--new-head)" in stream.getvalue()
+    new = weights(tmp_path / "new")
+    assert {name for name in base if not np.array_equal(base[name], new[name])} == moved_head
+    # A kept head moves by at most a few Adam steps of 1e-3 in one epoch; a fresh one is another N(0, 0.02) draw.
+    assert np.abs(new["classifier.weight"] - base["classifier.weight"]).max() > 0.02
 
     train_teacher(options(audio_corpus, tmp_path / "tuned", from_folder=str(tmp_path / "base"), config=None), quiet())
     tuned = weights(tmp_path / "tuned")
