@@ -57,8 +57,8 @@ class TeacherOptions:
     config: dict = None          # changes to SMALL_CONFIG (from scratch only)
     freeze_encoder: bool = False
     new_head: bool = False       # with from_folder: a fresh head even when the checkpoint's labels match
-    epochs: int = 15
-    patience: int = 5
+    epochs: int = 30
+    patience: int = 10
     batch_size: int = 16
     learning_rate: float = None
     crop_seconds: float = 1.0

@@ -29,8 +29,8 @@ def parse(arguments):
                         help="with --from: train only the head (projector and classifier) on the frozen checkpoint")
     parser.add_argument("--new-head", action="store_true",
                         help="with --from: start from a fresh head even when the checkpoint's head has the same labels")
-    parser.add_argument("--epochs", type=int, default=15, help="most epochs (default 15)")
-    parser.add_argument("--patience", type=int, default=5, help="stop after this many epochs without a better dev UA")
+    parser.add_argument("--epochs", type=int, default=30, help="most epochs; the learning rate's cosine ends at the last (default 30)")
+    parser.add_argument("--patience", type=int, default=10, help="stop after this many epochs without a better dev UA")
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--lr", type=float, help="Adam learning rate (default: " + ", ".join(
         f"{rate:g} {mode}" for mode, rate in DEFAULT_RATES.items()) + ")")
