@@ -7,10 +7,11 @@ import StageKit
 /// What `process` and `features` share: find the inputs, run the graph over them with a
 /// progress display, and exit 2 for unusable arguments, 1 if any input failed. SIGINT or
 /// SIGTERM stops the workers at their next block, discards the interrupted inputs' outputs,
-/// prints the summary and exits 130 or 143.
+/// prints the summary and exits 130 or 143. With a `shard`, only its inputs run, and the
+/// summary is also written below `output` (`BatchSummary`), naming the graph as `graphName`.
 func runBatch(_ graph: () throws -> ValidatedGraph, inputs: [String], output: String, jobs: Int, force: Bool,
-              control: String? = nil) throws {
-    let files: [BatchInput]
+              control: String? = nil, shard: BatchShard? = nil, graphName: String = "") throws {
+    var files: [BatchInput]
     do {
         files = try collectInputs(inputs, extensions: audioFileExtensions) { printError("warning: \($0)") }
     } catch {
@@ -21,12 +22,17 @@ func runBatch(_ graph: () throws -> ValidatedGraph, inputs: [String], output: St
         printError("error: no audio files found in \(inputs.joined(separator: ", "))")
         throw ExitCode(2)
     }
-    try runBatch(graph, files: files, output: output, jobs: jobs, force: force, control: control)
+    if let shard {
+        let all = files.count
+        files = files.filter(shard.contains)
+        printError("shard \(shard): \(files.count) of \(all) files")
+    }
+    try runBatch(graph, files: files, output: output, jobs: jobs, force: force, control: control, shard: shard, graphName: graphName)
 }
 
 /// Runs the graph over `files` (already collected) with a progress display; exits as `runBatch` does.
 func runBatch(_ graph: () throws -> ValidatedGraph, files: [BatchInput], output: String, jobs: Int, force: Bool,
-              control: String? = nil) throws {
+              control: String? = nil, shard: BatchShard? = nil, graphName: String = "") throws {
     let processor: BatchProcessor
     let server: ControlServer?
     do {
@@ -47,10 +53,19 @@ func runBatch(_ graph: () throws -> ValidatedGraph, files: [BatchInput], output:
     }
     let display = ProgressDisplay(inputs: files, interactive: isatty(STDERR_FILENO) == 1)
     let stop = StopSignals()
+    let started = Date()
     let outcomes = try processor.run(files, progress: display) { stop.requested }
-    display.finish(outcomes, interruption: stop.signalName)
-    if let status = stop.exitStatus { throw ExitCode(status) }
-    if outcomes.contains(where: { if case .failed = $0 { return true } else { return false } }) {
-        throw ExitCode.failure
+    let summary = BatchSummary(shard: shard, graph: graphName, inputs: files, outcomes: outcomes,
+                               wallSeconds: Date().timeIntervalSince(started), stoppedBy: stop.signalName)
+    display.finish(summary)
+    if shard != nil {
+        do {
+            try summary.write(in: output)
+        } catch {
+            printError("error: \(error)")
+            throw ExitCode.failure
+        }
     }
+    if let status = stop.exitStatus { throw ExitCode(status) }
+    if !summary.failed.isEmpty { throw ExitCode.failure }
 }

@@ -5,6 +5,7 @@ import Foundation
 import NeighbourGraph
 import Neural
 import SERGraph
+import StageKit
 
 struct GraphCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -219,8 +220,7 @@ struct GraphBuild: ParsableCommand {
     static func cacheStem(teacher: String, embedding: TeacherEmbedding, clip: String) -> String {
         let weights = try? FileManager.default.attributesOfItem(atPath: (teacher as NSString).appendingPathComponent("model.safetensors"))
         let version = "\((weights?[.size] as? NSNumber)?.int64Value ?? 0)@\((weights?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)"
-        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
-        for byte in "\(teacher)\n\(version)\n\(embedding.rawValue)\n\(clip)".utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01B3 }
+        let hash = fnv1a64("\(teacher)\n\(version)\n\(embedding.rawValue)\n\(clip)")
         return String(format: "%016llx", hash) + "-" + ((clip as NSString).lastPathComponent as NSString).deletingPathExtension
     }
 }

@@ -79,30 +79,20 @@ final class ProgressDisplay: BatchProgress, @unchecked Sendable {
         }
     }
 
-    /// Prints the summary: counts, audio time, speed; after a stop signal (`interruption`, e.g.
-    /// "SIGINT"), also the inputs interrupted and not started.
-    func finish(_ outcomes: [BatchProcessor.Outcome], interruption: String? = nil) {
+    /// Prints the summary: counts, audio time, speed; after a stop signal, also the inputs
+    /// interrupted and not started.
+    func finish(_ summary: BatchSummary) {
         let elapsed = Date().timeIntervalSince(start)
-        var processed = 0, skipped = 0, interrupted = 0, notStarted = 0, audio = 0.0
-        for outcome in outcomes {
-            switch outcome {
-            case .processed(let seconds): processed += 1; audio += seconds
-            case .skipped: skipped += 1
-            case .failed: break
-            case .interrupted: interrupted += 1
-            case .notStarted: notStarted += 1
-            }
-        }
         if interactive { printError("") }
-        var summary = "processed \(processed), skipped \(skipped), failed \(failures)"
-        if let interruption {
-            summary = "interrupted by \(interruption): " + summary + ", interrupted \(interrupted), not started \(notStarted)"
+        var line = "processed \(summary.processed), skipped \(summary.skipped), failed \(summary.failed.count)"
+        if let interruption = summary.stoppedBy {
+            line = "interrupted by \(interruption): " + line + ", interrupted \(summary.interrupted), not started \(summary.notStarted)"
         }
-        summary += " of \(total) files in \(formatDuration(elapsed))"
-        if audio > 0 && elapsed > 0 {
-            summary += " (\(formatDuration(audio)) of audio, \(String(format: "%.0f", audio / elapsed))× real time)"
+        line += " of \(total) files in \(formatDuration(elapsed))"
+        if summary.audioSeconds > 0 && elapsed > 0 {
+            line += " (\(formatDuration(summary.audioSeconds)) of audio, \(String(format: "%.0f", summary.audioSeconds / elapsed))× real time)"
         }
-        printError(summary)
+        printError(line)
     }
 
     private func drawBar() {

@@ -66,9 +66,7 @@ struct TrainStudent: ParsableCommand {
 
     /// 64-bit FNV-1a of the settings, so that features made otherwise land in another folder.
     static var settingsKey: String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in settingsJSON.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        return String(hash, radix: 16)
+        String(fnv1a64(settingsJSON), radix: 16)
     }
 
     /// Extracts the clips' log-mel frames into `into` (FOLDER/PATH-without-extension.logmel.npy,
