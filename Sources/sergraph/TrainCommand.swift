@@ -19,7 +19,7 @@ struct TrainStudent: ParsableCommand {
             settings in model.json) into the feature folder, skipping clips already there; then runs the \
             training package (training/sergraph_train) in .venv, which `bash scripts/setup` makes. Options not \
             listed here go to the trainer: --preset cnn6-small|cnn6-wide|cnn8, --epochs, --patience, --seed, \
-            --window-frames, --hop-frames, --crops, --batch-size, --lr, --dropout, --threads, --no-augment, --mixup, --json \
+            --window-frames, --hop-frames, --crops, --batch-size, --lr, --dropout, --threads, --nproc, --no-augment, --mixup, --json \
             (`.venv/bin/python -m sergraph_train --help` describes them).
 
             Graph-regularised (Neural Structured Learning): --graph GRAPH.tsv (as `sergraph graph build` writes it, \

@@ -2,6 +2,8 @@
 `python -m sergraph_train teacher ...` trains a teacher (what `sergraph train teacher` runs);
 `python -m sergraph_train selfdistill ...` an encoder with exit heads (`sergraph train selfdistill`)."""
 import argparse
+import contextlib
+import io
 import json
 import os
 import shlex
@@ -12,6 +14,9 @@ import sys
 # (Set before torch is first imported.)
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
+import torch.multiprocessing
+
+from . import distributed
 from .augment import Augmentation
 from .data import DEFAULT_LABELS
 from .export import DEFAULT_FEATURES
@@ -40,7 +45,10 @@ def parse(arguments):
     parser.add_argument("--weight-decay", type=float, default=0.0)
     parser.add_argument("--dropout", type=float, default=0.3)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
+    parser.add_argument("--threads", type=int, default=2, help="torch threads (default 2; per process with --nproc)")
+    parser.add_argument("--nproc", type=int, default=1,
+                        help="training processes on this machine (DistributedDataParallel, gloo over 127.0.0.1; "
+                             "each takes its share of every batch); under torchrun, its processes instead")
     parser.add_argument("--no-augment", action="store_true", help="train without augmentation")
     parser.add_argument("--mixup", type=float, default=Augmentation.mixup, help="mixup Beta alpha; 0 for none")
     parser.add_argument("--graph", help="neighbour graph TSV (source, target, weight; ids = manifest paths) to regularise with")
@@ -76,7 +84,33 @@ def main(arguments=None):
                       threads=args.threads, augmentation=augmentation, graph=args.graph, multiplier=args.multiplier,
                       distance=args.distance, max_neighbors=args.max_neighbors,
                       command=args.command or shlex.join(["python", "-m", "sergraph_train", *arguments]))
+    if not 1 <= args.nproc <= args.batch_size:
+        print(f"error: --nproc {args.nproc}: give 1 to --batch-size ({args.batch_size}) processes", file=sys.stderr)
+        return 2
+    if distributed.started_by_torchrun():
+        distributed.join_torchrun_group()
+        try:
+            train_rank(options, args.json)
+        finally:
+            distributed.dist.destroy_process_group()
+        return 0
+    if args.nproc > 1:
+        try:
+            distributed.spawn(args.nproc, train_rank, options, args.json)
+        except torch.multiprocessing.ProcessExitedException as error:
+            return error.exit_code or 1   # the first process printed why
+        return 0
     return exit_status(lambda: train(options, Reporter(json_lines=args.json)))
+
+
+def train_rank(options, json_lines):
+    """Trains as one of several processes; ends the process with `exit_status`'s status when
+    that is not 0, rank 0 alone saying why (every rank meets the same error in the data)."""
+    leader = distributed.Ranks().leader
+    with contextlib.nullcontext() if leader else contextlib.redirect_stderr(io.StringIO()):
+        status = exit_status(lambda: train(options, Reporter(json_lines=json_lines)))
+    if status:
+        sys.exit(status)
 
 
 if __name__ == "__main__":

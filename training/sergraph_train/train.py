@@ -9,6 +9,7 @@ With a graph (graph.py) the loss gains the neighbour term; train clips without a
 through it only. Without one, unlabelled clips only count towards the normalisation statistics.
 """
 import datetime
+import io
 import json
 import math
 import pathlib
@@ -21,6 +22,7 @@ import torch
 
 from . import metrics
 from .augment import Augmentation, augment_raw, mask, mixup
+from .distributed import Ranks
 from .data import (DEFAULT_LABELS, DataError, load_frames, normalization_statistics, random_window, read_manifest,
                    split_windows, windows)
 from .export import DEFAULT_FEATURES, window_json, write_model_folder
@@ -160,7 +162,10 @@ def set_seeds(seed, threads):
 
 def train(options: Options, reporter: Reporter = None):
     """Trains, writes the model folder to options.output, and returns the results."""
+    ranks = Ranks()
     reporter = reporter or Reporter()
+    if not ranks.leader:
+        reporter = Reporter(stream=io.StringIO(), progress=False)
     set_seeds(options.seed, options.threads)
     labels = list(options.labels)
     classes = len(labels)
@@ -193,10 +198,13 @@ def train(options: Options, reporter: Reporter = None):
     pool_frames = train_frames + unlabelled_frames     # the clips neighbours are drawn from, in Neighbours' pool order
 
     model = Student(architecture, classes, dropout=options.dropout)
+    trained = ranks.wrap(model)
     optimizer = torch.optim.Adam(model.parameters(), lr=options.learning_rate, weight_decay=options.weight_decay)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=options.epochs)
     rng = np.random.default_rng(options.seed)
     generator = torch.Generator().manual_seed(options.seed)
+    # Crops, augmentation and mixup: the order's generator when alone, streams of their own per rank.
+    sample_rng, generator = ranks.random_streams(options.seed, rng, generator)
     frame_hop = float(options.feature_settings["hop"])
     mean = torch.from_numpy(normalization["mean"])
     std = torch.from_numpy(normalization["std"])
@@ -211,19 +219,18 @@ def train(options: Options, reporter: Reporter = None):
         order = rng.permutation(np.repeat(np.arange(len(train_frames)), options.crops))
         total_loss, total_graph, correct, seen = 0.0, 0.0, 0, 0
         for index in range(batches):
-            chosen = order[index * options.batch_size:(index + 1) * options.batch_size]
+            chosen = ranks.part(order[index * options.batch_size:(index + 1) * options.batch_size])
             count = len(chosen)
-            crops = [random_window(train_frames[i], options.window_frames, rng) for i in chosen]
+            crops = [random_window(train_frames[i], options.window_frames, sample_rng) for i in chosen]
             if neighbours is not None:    # each edge of the batch: one random window of its neighbour, after the batch's
                 neighbour_clips, rows, edge_weights = neighbours.batch(chosen)
-                crops += [random_window(pool_frames[i], options.window_frames, rng) for i in neighbour_clips]
+                crops += [random_window(pool_frames[i], options.window_frames, sample_rng) for i in neighbour_clips]
             raw = augment_raw(torch.from_numpy(np.stack(crops)), settings, frame_hop, generator)
             x = raw - raw.mean(dim=(1, 2), keepdim=True)
             x = mask((x - mean) / std, settings, generator)
             targets = torch.from_numpy(train_targets[chosen])
-            mixed, soft = mixup(x[:count], targets, classes, settings.mixup, rng)
-            embeddings = model.embed(torch.cat([mixed, x[count:]]))
-            logits = model.classifier(model.dropout(embeddings[:count]))
+            mixed, soft = mixup(x[:count], targets, classes, settings.mixup, sample_rng)
+            logits, embeddings = trained(torch.cat([mixed, x[count:]]), count)
             loss = -(soft * weights * torch.log_softmax(logits, dim=1)).sum(dim=1).mean()
             if neighbours is not None:
                 regulariser = graph_loss(embeddings[:count], embeddings[count:], rows, edge_weights, options.distance)
@@ -237,6 +244,8 @@ def train(options: Options, reporter: Reporter = None):
             seen += len(chosen)
             reporter.batch(epoch, options.epochs, index + 1, batches, total_loss / seen)
         schedule.step()
+        ranks.average_buffers(model)
+        total_loss, total_graph, correct, seen = ranks.sum([total_loss, total_graph, correct, seen])
         dev = evaluate(model, splits["dev"], normalization, classes)
         extra = {"graph_loss": total_graph / seen} if neighbours is not None else {}
         if stopping.after_epoch(model, epoch, total_loss / seen, correct / seen, dev, time.perf_counter() - epoch_started, **extra):
@@ -246,7 +255,11 @@ def train(options: Options, reporter: Reporter = None):
 
     model.load_state_dict(best["state"])
     model.eval()
+    digests = ranks.digests(model)
+    if len(set(digests)) > 1:
+        raise RuntimeError(f"the {ranks.size} training processes ended with different weights (SHA-256 by rank: {digests})")
     result = {"best_epoch": best["epoch"], "epochs_run": len(history), "train_seconds": train_seconds,
+              "weights_sha256": digests[ranks.rank],
               "parameters": parameter_count(model), "labels": labels,
               "dev": evaluate(model, splits["dev"], normalization, classes)}
     if by_split["test"]:
@@ -259,6 +272,7 @@ def train(options: Options, reporter: Reporter = None):
                       "batch_size": options.batch_size},
         "crops": options.crops, "dropout": options.dropout, "patience": options.patience, "class_weights": [round(float(w), 4) for w in weights],
         "augmentation": asdict(settings), "torch": torch.__version__,
+        "processes": ranks.size, "weights_sha256": digests[0],
         "clips": {**{name: len(by_split[name]) for name in by_split}, "unlabelled": len(unlabelled)},
         "speakers": {name: sorted({clip.speaker for clip in by_split[name]}) for name in by_split},
         **{split: {key: round(result[split][key], 4) for key in ("ua", "wa", "f1")} for split in ("dev", "test") if split in result},
@@ -270,6 +284,8 @@ def train(options: Options, reporter: Reporter = None):
             "reduction": "sum over the batch's edges of weight × distance / the number of those edges",
             "edges": neighbours.edges(), "clips_with_neighbours": neighbours.with_neighbours(),
             "edges_left_out": neighbours.left_out}
+    if not ranks.leader:
+        return result   # rank 0 writes the model
     write_model_folder(options.output, model, labels, options.feature_settings,
                        window_json(options.window_frames, options.hop_frames, options.feature_settings), normalization, training)
     result["model"] = str(options.output)
