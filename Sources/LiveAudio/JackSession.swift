@@ -149,10 +149,13 @@ public final class JackSession: @unchecked Sendable {
     /// Asks waits (reconnection, full playback rings) to give up: the run is ending.
     public func requestStop() {
         stopping.store(true, ordering: .releasing)
-        lock.withLock {
-            captures.forEach { $0.wake() }
-            playbacks.forEach { $0.spaceReady.post() }
-        }
+        wakeCaptures()
+        lock.withLock { playbacks.forEach { $0.spaceReady.post() } }
+    }
+
+    /// Wakes a worker waiting for captured audio: its wait ends with nothing (`nothingYet`).
+    public func wakeCaptures() {
+        lock.withLock { captures.forEach { $0.wake() } }
     }
 
     /// Whether `requestStop` was called.

@@ -58,6 +58,13 @@ public final class Pipeline {
     private var isClosed = false
     /// What the sources have produced so far (readable while the run goes on, from its thread).
     public private(set) var statistics = RunStatistics()
+    /// Wakes the thread running the graph where a source may keep it waiting (a live capture
+    /// waiting for audio), so that control work (a model to install) is done as soon as it is
+    /// posted rather than after the source's next block. `sergraph run` wakes its capture streams.
+    public var wakeForControl: (() -> Void)? {
+        get { mailbox.wake }
+        set { mailbox.wake = newValue }
+    }
     /// Called with each block of events that reaches a sink (a stage without outputs), and the
     /// format it arrives in: where a live run measures how late its decisions are.
     public var sinkEventObserver: ((Block, StreamFormat) -> Void)?

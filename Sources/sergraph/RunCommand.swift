@@ -58,6 +58,7 @@ struct Run: ParsableCommand {
             printError("\(error)")
             throw ExitCode(2)
         }
+        pipeline.wakeForControl = { session.wakeCaptures() }
         let controlPlane: ControlPlane
         do {
             let path = control ?? ControlSocket.defaultPath(server: server, client: clientName)
