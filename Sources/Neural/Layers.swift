@@ -3,58 +3,6 @@ import Foundation
 /// The operations a wav2vec2-style encoder is made of, on `Tensor`s. Matrix work goes through
 /// `BLAS.gemm`; element loops run over unsafe buffers without allocating per element.
 public enum Layers {
-    /// 1-D convolution of `input` [inChannels, time] with `weight` [outChannels, inChannels/groups,
-    /// kernel]: the input is unfolded (im2col) a chunk of output frames at a time, and each chunk
-    /// of each group is one matrix product.
-    /// - Returns: [outChannels, outTime], outTime = (time + 2·padding − kernel) / stride + 1.
-    public static func conv1d(_ input: Tensor, weight: Tensor, bias: [Float]?, stride: Int = 1, padding: Int = 0,
-                              groups: Int = 1) -> Tensor {
-        let (inChannels, time) = (input.shape[0], input.shape[1])
-        let (outChannels, groupChannels, kernel) = (weight.shape[0], weight.shape[1], weight.shape[2])
-        precondition(groupChannels * groups == inChannels, "weight \(weight.shape) does not fit \(inChannels) channels in \(groups) groups")
-        let outTime = (time + 2 * padding - kernel) / stride + 1
-        let outPerGroup = outChannels / groups
-        // Unfolded columns stay under ~16 MB whatever the length.
-        let chunk = max(64, min(outTime, (4 << 20) / max(1, groupChannels * kernel)))
-        var output = [Float](repeating: 0, count: outChannels * outTime)
-        var columns = [Float](repeating: 0, count: groupChannels * kernel * chunk)
-        input.values.withUnsafeBufferPointer { source in
-            weight.values.withUnsafeBufferPointer { weights in
-                output.withUnsafeMutableBufferPointer { target in
-                    columns.withUnsafeMutableBufferPointer { columns in
-                        for start in Swift.stride(from: 0, to: outTime, by: chunk) {
-                            let width = min(chunk, outTime - start)
-                            for group in 0..<groups {
-                                // columns[(c·kernel + k)·width + t] = input[group·gc + c][(start + t)·stride + k − padding]
-                                for channel in 0..<groupChannels {
-                                    let row = source.baseAddress! + (group * groupChannels + channel) * time
-                                    for tap in 0..<kernel {
-                                        let column = columns.baseAddress! + (channel * kernel + tap) * width
-                                        var position = start * stride + tap - padding
-                                        for t in 0..<width {
-                                            column[t] = position >= 0 && position < time ? row[position] : 0
-                                            position += stride
-                                        }
-                                    }
-                                }
-                                BLAS.gemm(weights.baseAddress! + group * outPerGroup * groupChannels * kernel, columns.baseAddress!,
-                                          target.baseAddress! + group * outPerGroup * outTime + start,
-                                          m: outPerGroup, n: width, k: groupChannels * kernel, ldb: width, ldc: outTime)
-                            }
-                        }
-                        if let bias {
-                            for channel in 0..<outChannels {
-                                let row = target.baseAddress! + channel * outTime
-                                for t in 0..<outTime { row[t] += bias[channel] }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        return Tensor(shape: [outChannels, outTime], values: output)
-    }
-
     /// x·Wᵀ + b for rows x [rows, in], weight [out, in] (the layout of PyTorch's Linear).
     public static func linear(_ x: Tensor, weight: Tensor, bias: [Float]?) -> Tensor {
         let (rows, inputs, outputs) = (x.shape[0], x.shape[1], weight.shape[0])
@@ -86,25 +34,47 @@ public enum Layers {
         }
     }
 
-    /// Group normalisation of x [channels, time]: statistics over each group of channels and all
-    /// time, then a per-channel scale and shift.
+    /// Group normalisation of time-major x [time, channels]: statistics over each group of
+    /// channels and all time, then a per-channel scale and shift.
     public static func groupNorm(_ x: inout Tensor, groups: Int, gamma: [Float], beta: [Float], epsilon: Float) {
-        let (channels, time) = (x.shape[0], x.shape[1])
-        let perGroup = channels / groups
+        let (time, channels) = (x.shape[0], x.shape[1])
+        let perGroup = channels / groups, count = Float(perGroup * time)
+        var sums = [Float](repeating: 0, count: channels), squares = [Float](repeating: 0, count: channels)
+        var means = [Float](repeating: 0, count: channels)
+        var scales = [Float](repeating: 0, count: channels), shifts = [Float](repeating: 0, count: channels)
         x.values.withUnsafeMutableBufferPointer { values in
-            for group in 0..<groups {
-                let start = values.baseAddress! + group * perGroup * time
-                let count = perGroup * time
-                var sum: Float = 0, squares: Float = 0
-                for index in 0..<count { sum += start[index] }
-                let mean = sum / Float(count)
-                for index in 0..<count { let d = start[index] - mean; squares += d * d }
-                let scale = 1 / (squares / Float(count) + epsilon).squareRoot()
-                for channel in 0..<perGroup {
-                    let row = start + channel * time
-                    let g = gamma[group * perGroup + channel] * scale
-                    let b = beta[group * perGroup + channel] - mean * g
-                    for t in 0..<time { row[t] = row[t] * g + b }
+            let base = values.baseAddress!
+            // Per-channel sums frame by frame (the inner loops run along a row and vectorise).
+            sums.withUnsafeMutableBufferPointer { sums in
+                for frame in 0..<time {
+                    let row = base + frame * channels
+                    for channel in 0..<channels { sums[channel] += row[channel] }
+                }
+            }
+            for channel in 0..<channels {
+                let group = channel / perGroup
+                means[channel] = sums[(group * perGroup)..<((group + 1) * perGroup)].reduce(0, +) / count
+            }
+            squares.withUnsafeMutableBufferPointer { squares in
+                means.withUnsafeBufferPointer { means in
+                    for frame in 0..<time {
+                        let row = base + frame * channels
+                        for channel in 0..<channels { let d = row[channel] - means[channel]; squares[channel] += d * d }
+                    }
+                }
+            }
+            for channel in 0..<channels {
+                let group = channel / perGroup
+                let variance = squares[(group * perGroup)..<((group + 1) * perGroup)].reduce(0, +) / count
+                scales[channel] = gamma[channel] / (variance + epsilon).squareRoot()
+                shifts[channel] = beta[channel] - means[channel] * scales[channel]
+            }
+            scales.withUnsafeBufferPointer { scales in
+                shifts.withUnsafeBufferPointer { shifts in
+                    for frame in 0..<time {
+                        let row = base + frame * channels
+                        for channel in 0..<channels { row[channel] = row[channel] * scales[channel] + shifts[channel] }
+                    }
                 }
             }
         }

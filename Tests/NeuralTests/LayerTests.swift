@@ -22,12 +22,15 @@ import TestSupport
         #expect(comparison.isWithin(tolerance), "\(comparison)", sourceLocation: sourceLocation)
     }
 
-    @Test(arguments: [(1, 1, 0), (2, 1, 0), (3, 2, 2), (1, 4, 5)])
-    func convolutionMatchesItsDefinition(stride: Int, groups: Int, padding: Int) {
-        let (inChannels, outChannels, kernel, time) = (4 * groups, 2 * groups, 3, 23)
+    /// Every path: windows read in place (kernel ≤ stride) or copied out, with and without
+    /// groups and padding.
+    @Test(arguments: [(1, 1, 0, 3), (2, 1, 0, 3), (3, 2, 2, 3), (1, 4, 5, 3), (2, 1, 0, 2), (5, 1, 0, 10), (3, 2, 1, 2)])
+    func convolutionMatchesItsDefinition(stride: Int, groups: Int, padding: Int, kernel: Int) {
+        let (inChannels, outChannels, time) = (4 * groups, 2 * groups, 23)
         let input = random([inChannels, time], seed: 1), weight = random([outChannels, inChannels / groups, kernel], seed: 2)
         let bias = random([outChannels], seed: 3).values
-        let out = Layers.conv1d(input, weight: weight, bias: bias, stride: stride, padding: padding, groups: groups)
+        let convolution = Convolution(weight: weight, bias: bias, stride: stride, padding: padding, groups: groups)
+        let out = convolution(input.transposed()).transposed()  // time-major in and out
         let outTime = (time + 2 * padding - kernel) / stride + 1
         #expect(out.shape == [outChannels, outTime])
         var expected = [Float](repeating: 0, count: outChannels * outTime)
@@ -83,12 +86,12 @@ import TestSupport
         Layers.layerNorm(&rows, gamma: [1, 1, 1, 2], beta: [0, 0, 0, 1], epsilon: 0)
         let scale = 1 / Float(1.25).squareRoot()
         expectClose(Array(rows.values[0..<4]), [-1.5 * scale, -0.5 * scale, 0.5 * scale, 2 * 1.5 * scale + 1])
-        var channels = Tensor(shape: [2, 3], values: [1, 2, 3, 10, 10, 10])
+        var channels = Tensor(shape: [2, 3], values: [1, 2, 3, 10, 10, 10]).transposed()  // time-major
         // A constant group has no variance: epsilon (the encoder's 1e-5) keeps it finite, its
         // values become beta (with epsilon 0 it is 0/0, NaN, as in PyTorch).
         Layers.groupNorm(&channels, groups: 2, gamma: [1, 1], beta: [0, 5], epsilon: 1e-5)
         let groupScale = 1 / (Float(2) / 3 + 1e-5).squareRoot()
-        expectClose(channels.values, [-groupScale, 0, groupScale, 5, 5, 5])
+        expectClose(channels.transposed().values, [-groupScale, 0, groupScale, 5, 5, 5])
         var x = Tensor(shape: [3], values: [-1, 0, 2])
         Layers.gelu(&x)
         // x·Φ(x) with Φ(−1) = 0.158655, Φ(2) = 0.977250 (within the erf approximation's 3e-7).

@@ -114,36 +114,31 @@ public final class Wav2Vec2Encoder: @unchecked Sendable {
         return last
     }
 
-    /// The convolutional feature encoder: [frames, channels].
+    /// The convolutional feature encoder: [frames, channels], time-major all along.
     public func convolutionFeatures(_ samples: [Float]) -> Tensor {
-        var x = Tensor(shape: [1, samples.count], values: samples)
-        for (index, layer) in weights.convolutions.enumerated() {
-            x = Layers.conv1d(x, weight: layer.weight, bias: layer.bias, stride: config.convolutionStrides[index])
+        var x = Tensor(shape: [samples.count, 1], values: samples)
+        for layer in weights.convolutions {
+            x = layer.convolution(x)
             if let norm = layer.norm {
                 if config.featureNorm == "group" {
-                    Layers.groupNorm(&x, groups: x.shape[0], gamma: norm.gamma, beta: norm.beta, epsilon: 1e-5)
+                    Layers.groupNorm(&x, groups: x.shape[1], gamma: norm.gamma, beta: norm.beta, epsilon: 1e-5)
                 } else {
-                    var rows = x.transposed()
-                    Layers.layerNorm(&rows, gamma: norm.gamma, beta: norm.beta, epsilon: 1e-5)
-                    x = rows.transposed()
+                    Layers.layerNorm(&x, gamma: norm.gamma, beta: norm.beta, epsilon: 1e-5)
                 }
             }
             Layers.gelu(&x)
         }
-        return x.transposed()
+        return x
     }
 
     /// The positional convolution's output added to `hidden`, then (post-norm variant) the encoder's layer norm.
     private func addPositionalEmbedding(_ hidden: inout Tensor) {
-        var positional = Layers.conv1d(hidden.transposed(), weight: weights.positionalWeight, bias: weights.positionalBias,
-                                       padding: config.positionalKernel / 2, groups: config.positionalGroups)
-        if config.positionalKernel % 2 == 0 {  // an even kernel makes one frame too many; drop the last
-            let (channels, time) = (positional.shape[0], positional.shape[1])
-            positional = Tensor(shape: [channels, time - 1],
-                                values: (0..<channels).flatMap { positional.values[($0 * time)..<($0 * time + time - 1)] })
+        var positional = weights.positional(hidden)
+        if positional.shape[0] > hidden.shape[0] {  // an even kernel makes one frame too many; drop the last
+            positional = Tensor(shape: hidden.shape, values: Array(positional.values.prefix(hidden.count)))
         }
         Layers.gelu(&positional)
-        Layers.add(&hidden, positional.transposed())
+        Layers.add(&hidden, positional)
         if !config.stableLayerNorm {
             Layers.layerNorm(&hidden, gamma: weights.encoderNorm.gamma, beta: weights.encoderNorm.beta, epsilon: config.layerNormEpsilon)
         }

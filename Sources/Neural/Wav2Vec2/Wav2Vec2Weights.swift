@@ -4,9 +4,8 @@ import Foundation
 /// (`Wav2Vec2Model`, `Wav2Vec2ForSequenceClassification` under `wav2vec2.`, `HubertModel`, or
 /// under `hubert.`), with their shapes checked against the config.
 struct Wav2Vec2Weights {
-    struct Convolution {
-        var weight: Tensor
-        var bias: [Float]?
+    struct ConvolutionLayer {
+        var convolution: Convolution
         var norm: (gamma: [Float], beta: [Float])?
     }
 
@@ -17,12 +16,11 @@ struct Wav2Vec2Weights {
         var finalNorm: (gamma: [Float], beta: [Float])
     }
 
-    var convolutions: [Convolution] = []
+    var convolutions: [ConvolutionLayer] = []
     var projectionNorm: (gamma: [Float], beta: [Float])?
     var projection: LinearLayer
-    /// The positional convolution's weight, with its weight norm already applied.
-    var positionalWeight: Tensor
-    var positionalBias: [Float]
+    /// The positional convolution, with its weight norm already applied.
+    var positional: Convolution
     var encoderNorm: (gamma: [Float], beta: [Float])
     var layers: [TransformerLayer] = []
 
@@ -50,9 +48,10 @@ struct Wav2Vec2Weights {
         for (index, channels) in config.convolutionChannels.enumerated() {
             let name = "feature_extractor.conv_layers.\(index)"
             let hasNorm = config.featureNorm == "layer" || index == 0
-            convolutions.append(Convolution(
-                weight: try load("\(name).conv.weight", [channels, inChannels, config.convolutionKernels[index]]),
-                bias: config.convolutionBias ? try vector("\(name).conv.bias", channels) : nil,
+            convolutions.append(ConvolutionLayer(
+                convolution: Convolution(weight: try load("\(name).conv.weight", [channels, inChannels, config.convolutionKernels[index]]),
+                                         bias: config.convolutionBias ? try vector("\(name).conv.bias", channels) : nil,
+                                         stride: config.convolutionStrides[index]),
                 norm: hasNorm ? try norm("\(name).layer_norm", channels) : nil))
             inChannels = channels
         }
@@ -68,8 +67,8 @@ struct Wav2Vec2Weights {
             : ("\(positional).parametrizations.weight.original0", "\(positional).parametrizations.weight.original1")
         let g = try load(gName, [1, 1, kernel])
         let v = try load(vName, [hidden, groupChannels, kernel])
-        positionalWeight = Self.weightNormalized(v, g: g)
-        positionalBias = try vector("\(positional).bias", hidden)
+        self.positional = Convolution(weight: Self.weightNormalized(v, g: g), bias: try vector("\(positional).bias", hidden),
+                                      padding: kernel / 2, groups: config.positionalGroups)
         encoderNorm = try norm("encoder.layer_norm", hidden)
 
         for index in 0..<config.layers {
