@@ -24,7 +24,7 @@ public final class Wav2Vec2Stage: Stage, ModelSwapping {
                           doc: "weights for combine: weighted, one per output layer; empty uses the checkpoint's learned layer_weights"),
             ParameterSpec("pooling", .choice(["mean", "frames"]), default: .text("mean"), doc: "average the window's frames, or keep each"),
             ParameterSpec("precision", .choice(Precision.allCases.map(\.rawValue)), default: .text("float32"),
-                          doc: "float32, or bfloat16 transformer products (oneDNN; faster, within about 1 %)"),
+                          doc: "float32, bfloat16 transformer products (oneDNN; AVX512-BF16 or AMX; within about 1 %), or int8 (oneDNN dynamic quantisation; AVX2)"),
             ParameterSpec("segment", .number, default: .number(20), range: 0...3600, unit: "s",
                           doc: "window 0: audio per encoder pass (at least 1 s); 0 encodes the whole stream at once (memory grows with its square)"),
             ParameterSpec("overlap", .number, default: .number(4), range: 0...3600, unit: "s",
@@ -91,7 +91,7 @@ public final class Wav2Vec2Stage: Stage, ModelSwapping {
     /// any audio flows and the run that follows does not load it again.
     @Sendable static func check(_ parameters: Parameters) throws {
         guard let precision = Precision(rawValue: parameters.text("precision")) else {
-            throw StageError.failed("precision '\(parameters.text("precision"))' is neither float32 nor bfloat16")
+            throw StageError.failed("precision '\(parameters.text("precision"))' is not one of \(Precision.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         _ = try encoder(at: parameters.text("model"), precision: precision, models: .shared)
     }

@@ -30,7 +30,7 @@ struct BenchEncoder: ParsableCommand {
     @Option(help: "Transformer layers to run (early exit); default all.")
     var layers: Int?
 
-    @Option(help: "float32, or bfloat16 (then the loss against float32 is reported per layer).")
+    @Option(help: "float32, bfloat16 or int8 (then the loss against float32 is reported per layer).")
     var precision: Precision = .float32
 
     func run() throws {
@@ -56,7 +56,10 @@ struct BenchEncoder: ParsableCommand {
         print(String(format: "convolution_seconds=%.3f convolution_gflops=%.1f", convolution, cost.convolution / convolution / 1e9))
         print(String(format: "transformer_seconds=%.3f transformer_gflops=%.1f", transformer, cost.transformer / transformer / 1e9))
         print(String(format: "total_gflop=%.1f achieved_gflops=%.1f sgemm_768_gflops=%.1f", cost.total / 1e9, cost.total / total / 1e9, sgemm))
-        if precision != .float32 { try reportLoss(encoder, audio: Array(audio.prefix(160_000))) }
+        if precision != .float32 {
+            print("onednn_isa=\(Precision.oneDNNInstructionSet)")
+            try reportLoss(encoder, audio: Array(audio.prefix(160_000)))
+        }
     }
 
     /// The reduced-precision states against float32 on the first 10 s: per layer, the largest

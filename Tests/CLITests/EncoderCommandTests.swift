@@ -49,6 +49,21 @@ import TestSupport
         }
     }
 
+    /// int8 on oneDNN's AVX2 kernels (no VNNI: ±63 weights): every layer within 6e-2 of its
+    /// largest value from float32, the tolerance `Int8Tests` holds the native kernels to.
+    @Test func int8RunsOnAVX2KernelsWithinItsTolerance() throws {
+        let result = try runCommandWithEnvironment(avx2Only, sergraphExecutable,
+                                                   ["bench", "encoder", model, "--seconds", "2", "--runs", "1", "--precision", "int8"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("onednn_isa=AVX2\n"), "\(result.stdout)")
+        let errors = result.stdout.split(separator: "\n").compactMap { line in
+            line.hasPrefix("layer=") ? line.split(separator: " ").first { $0.hasPrefix("max_error_of_largest=") }
+                .flatMap { Double($0.dropFirst("max_error_of_largest=".count)) } : nil
+        }
+        #expect(errors.count == 4, "\(result.stdout)")
+        #expect(errors.allSatisfy { $0 <= 6e-2 && $0 > 0 }, "\(errors)")
+    }
+
     /// QEMU's user-mode emulator, if installed (qemu-user, in scripts/setup).
     static let qemu = ["/usr/bin/qemu-x86_64"].first { FileManager.default.isExecutableFile(atPath: $0) }
 

@@ -30,6 +30,15 @@ import Testing
         #expect(Precision.float32.unavailableReason(cpu: [], oneDNN: Self.oneDNNAVX2, environment: [:]) == nil)
     }
 
+    @Test func int8NeedsAVX2AndRunsOnIt() {
+        #expect(Precision.int8.unavailableReason(cpu: Self.avx2Only, oneDNN: Self.oneDNNAVX2, environment: [:]) == nil)
+        #expect(Precision.int8.unavailableReason(cpu: [], oneDNN: Self.oneDNNAVX2, environment: [:])
+            == "precision int8 needs AVX2; this CPU has no AVX2 (use precision float32)")
+        let held = OneDNN.InstructionSet(name: "SSE4.1 or less", hasBFloat16: false, hasAVX2: false)
+        #expect(Precision.int8.unavailableReason(cpu: Self.cooperLake, oneDNN: held, environment: ["DNNL_MAX_CPU_ISA": "SSE41"])
+            == "precision int8 needs AVX2; oneDNN is limited to SSE4.1 or less (DNNL_MAX_CPU_ISA=SSE41)")
+    }
+
     /// What this machine says, printed so a run's log shows which paths it took.
     @Test func thisMachineIsDescribed() {
         let features = CPUFeatures.current

@@ -22,24 +22,14 @@ final class BFloat16Linear: @unchecked Sendable {
     /// Prepares W [outputs, inputs] (PyTorch's Linear layout) and the bias.
     /// - Throws: `OneDNNError` if oneDNN has no bfloat16 matmul here or any call fails.
     init(weight: Tensor, bias values: [Float]) throws {
-        outputs = weight.shape[0]
-        inputs = weight.shape[1]
-        bias = try OneDNNMemory(try OneDNN.descriptor(1, outputs, dnnl_f32, dnnl_ab), owningBuffer: true)
+        let (outputs, inputs) = (weight.shape[0], weight.shape[1])
+        (self.outputs, self.inputs) = (outputs, inputs)
+        let bias = try OneDNNMemory(try OneDNN.descriptor(1, outputs, dnnl_f32, dnnl_ab), owningBuffer: true)
         bias.buffer!.bindMemory(to: Float.self, capacity: outputs).update(from: values, count: outputs)
-        // Let the matmul choose its blocked bf16 weight layout (the same for every row count).
-        let probe = try OneDNN.matmul(try OneDNN.descriptor(1024, inputs, dnnl_bf16, dnnl_ab),
-                                      try OneDNN.descriptor(inputs, outputs, dnnl_bf16, dnnl_format_tag_any),
-                                      bias.descriptor, try OneDNN.descriptor(1024, outputs, dnnl_f32, dnnl_ab))
-        let chosen = dnnl_primitive_desc_query_md(probe, dnnl_query_weights_md, 0)?.pointee
-        dnnl_primitive_desc_destroy(probe)
-        guard let chosen else { throw OneDNNError(call: "dnnl_primitive_desc_query_md (weights)", status: "no layout") }
-        weights = try OneDNNMemory(chosen, owningBuffer: true)
-        // W [outputs, inputs] row-major is the logical [inputs, outputs] matrix in "ba" order.
-        let user = try OneDNNMemory(try OneDNN.descriptor(inputs, outputs, dnnl_f32, dnnl_ba), owningBuffer: false)
-        let reorder = try OneDNNPrimitive(try OneDNN.reorder(user.descriptor, chosen))
-        try weight.values.withUnsafeBufferPointer { values in
-            try user.setBuffer(values.baseAddress!)
-            try reorder.run([(DNNL_ARG_FROM, user), (DNNL_ARG_TO, weights)])
+        self.bias = bias
+        weights = try weight.values.withUnsafeBufferPointer { values in
+            try OneDNN.packedWeights(values.baseAddress!, type: dnnl_f32, outputs: outputs, inputs: inputs,
+                                     source: dnnl_bf16, packed: dnnl_bf16, bias: bias.descriptor, destination: dnnl_f32)
         }
     }
 

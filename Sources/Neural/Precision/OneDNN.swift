@@ -50,12 +50,17 @@ enum OneDNN {
         return descriptor
     }
 
-    static func matmul(_ source: dnnl_memory_desc_t, _ weights: dnnl_memory_desc_t, _ bias: dnnl_memory_desc_t,
+    /// A matmul's descriptor; `bias` nil for none.
+    static func matmul(_ source: dnnl_memory_desc_t, _ weights: dnnl_memory_desc_t, _ bias: dnnl_memory_desc_t?,
                        _ destination: dnnl_memory_desc_t) throws -> dnnl_primitive_desc_t {
-        var (source, weights, bias, destination) = (source, weights, bias, destination)
+        var (source, weights, destination) = (source, weights, destination)
         var operation = dnnl_matmul_desc_t()
         var primitive: dnnl_primitive_desc_t?
-        try check(dnnl_matmul_desc_init(&operation, &source, &weights, &bias, &destination), "dnnl_matmul_desc_init")
+        if var bias {
+            try check(dnnl_matmul_desc_init(&operation, &source, &weights, &bias, &destination), "dnnl_matmul_desc_init")
+        } else {
+            try check(dnnl_matmul_desc_init(&operation, &source, &weights, nil, &destination), "dnnl_matmul_desc_init")
+        }
         try check(dnnl_primitive_desc_create(&primitive, &operation, nil, try engine, nil), "dnnl_primitive_desc_create (matmul)")
         guard let primitive else { throw OneDNNError(call: "dnnl_primitive_desc_create (matmul)", status: "no descriptor") }
         return primitive
@@ -70,6 +75,24 @@ enum OneDNN {
         return primitive
     }
 
+    /// W [outputs, inputs] (PyTorch's Linear layout, elements of `type`) in the layout oneDNN's
+    /// matmul chooses for weights of type `packed` with sources of type `source` (the same
+    /// for every row count), converted on the way.
+    static func packedWeights(_ values: UnsafeRawPointer, type: dnnl_data_type_t, outputs: Int, inputs: Int,
+                              source: dnnl_data_type_t, packed: dnnl_data_type_t, bias: dnnl_memory_desc_t?,
+                              destination: dnnl_data_type_t) throws -> OneDNNMemory {
+        let probe = try matmul(try descriptor(1024, inputs, source, dnnl_ab), try descriptor(inputs, outputs, packed, dnnl_format_tag_any),
+                               bias, try descriptor(1024, outputs, destination, dnnl_ab))
+        let chosen = dnnl_primitive_desc_query_md(probe, dnnl_query_weights_md, 0)?.pointee
+        dnnl_primitive_desc_destroy(probe)
+        guard let chosen else { throw OneDNNError(call: "dnnl_primitive_desc_query_md (weights)", status: "no layout") }
+        let weights = try OneDNNMemory(chosen, owningBuffer: true)
+        // W [outputs, inputs] row-major is the logical [inputs, outputs] matrix in "ba" order.
+        let user = try OneDNNMemory(try descriptor(inputs, outputs, type, dnnl_ba), owningBuffer: false)
+        try user.setBuffer(values)
+        try OneDNNPrimitive(try reorder(user.descriptor, chosen)).run([(DNNL_ARG_FROM, user), (DNNL_ARG_TO, weights)])
+        return weights
+    }
 
     /// Threads oneDNN uses (OpenMP's); kept equal to BLAS's.
     static var threads: Int {
@@ -91,7 +114,9 @@ enum OneDNN {
         case dnnl_cpu_isa_avx: name = "AVX"
         default: name = "SSE4.1 or less"
         }
-        return InstructionSet(name: name, hasBFloat16: isa.rawValue & bf16 == bf16)
+        let has = { (flags: dnnl_cpu_isa_t) in isa.rawValue & flags.rawValue == flags.rawValue }
+        return InstructionSet(name: name, hasBFloat16: isa.rawValue & bf16 == bf16, hasAVX2: has(dnnl_cpu_isa_avx2),
+                              hasInt8DotProduct: has(dnnl_cpu_isa_avx512_core_vnni) || has(dnnl_cpu_isa_avx2_vnni))
     }
 
     /// An instruction set oneDNN may dispatch to.
@@ -99,6 +124,10 @@ enum OneDNN {
         var name: String
         /// Whether oneDNN has native bfloat16 kernels for it.
         var hasBFloat16: Bool
+        /// Whether it includes AVX2 (the int8 path's least).
+        var hasAVX2 = true
+        /// Whether it has VNNI int8 dot products (which do not saturate at 16 bits).
+        var hasInt8DotProduct = false
     }
 }
 
