@@ -1,4 +1,3 @@
-import ArrayFiles
 import Foundation
 @testable import Neural
 import Testing
@@ -63,20 +62,6 @@ import TestSupport
     /// same tolerance); 6e-2 is 1.2 times the worse.
     @Test(.enabled(if: Precision.int8.unavailableReason == nil), arguments: ["base-tiny", "large-tiny"])
     func everyLayerStaysClose(model: String) throws {
-        let fixtures = Wav2Vec2ParityTests.fixtures
-        let encoder = try Wav2Vec2Encoder(folder: fixtures + model, precision: .int8)
-        let input = try NpyArray(path: fixtures + "input.npy").values
-        let output = try encoder.encode(input)
-        #expect(output.hiddenStates.count == 4)
-        var report: [String] = []
-        for (index, state) in output.hiddenStates.enumerated() {
-            let reference = try NpyArray(path: fixtures + model + "/hidden_state_\(index).npy")
-            let scale = reference.values.reduce(0.0) { max($0, abs(Double($1))) }
-            let comparison = ValueComparison(state.values, reference.values, shape: state.shape,
-                                             expectedShape: [reference.rows, reference.columns], scale: scale)
-            report.append(String(format: "layer %d %.2e", index, comparison.worst))
-            #expect(comparison.isWithin(6e-2), "\(model) hidden state \(index), of its largest value: \(comparison)")
-        }
-        print("int8 \(model) (oneDNN \(Precision.oneDNNInstructionSet)): " + report.joined(separator: ", "))
+        try expectEveryLayerClose(model, precision: .int8, within: 6e-2)
     }
 }

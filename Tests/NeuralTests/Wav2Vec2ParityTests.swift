@@ -87,20 +87,27 @@ import TestSupport
 struct BFloat16ParityTests {
     @Test(arguments: ["base-tiny", "large-tiny"])
     func everyLayerStaysClose(model: String) throws {
-        let fixtures = Wav2Vec2ParityTests.fixtures
-        let encoder = try Wav2Vec2Encoder(folder: fixtures + model, precision: .bfloat16)
-        let input = try NpyArray(path: fixtures + "input.npy").values
-        let output = try encoder.encode(input)
-        #expect(output.hiddenStates.count == 4)
-        var report: [String] = []
-        for (index, state) in output.hiddenStates.enumerated() {
-            let reference = try NpyArray(path: fixtures + model + "/hidden_state_\(index).npy")
-            let scale = reference.values.reduce(0.0) { max($0, abs(Double($1))) }
-            let comparison = ValueComparison(state.values, reference.values, shape: state.shape,
-                                             expectedShape: [reference.rows, reference.columns], scale: scale)
-            report.append(String(format: "layer %d %.2e", index, comparison.worst))
-            #expect(comparison.isWithin(1.2e-2), "\(model) hidden state \(index), of its largest value: \(comparison)")
-        }
-        print("bfloat16 \(model): " + report.joined(separator: ", "))
+        try expectEveryLayerClose(model, precision: .bfloat16, within: 1.2e-2)
     }
+}
+
+/// Every hidden state of `model` encoded at `precision` within `tolerance` of its largest
+/// value from PyTorch's float32 fixture; prints the worst error per layer.
+func expectEveryLayerClose(_ model: String, precision: Precision, within tolerance: Double,
+                           sourceLocation: SourceLocation = #_sourceLocation) throws {
+    let fixtures = Wav2Vec2ParityTests.fixtures
+    let encoder = try Wav2Vec2Encoder(folder: fixtures + model, precision: precision)
+    let output = try encoder.encode(try NpyArray(path: fixtures + "input.npy").values)
+    #expect(output.hiddenStates.count == 4, sourceLocation: sourceLocation)
+    var report: [String] = []
+    for (index, state) in output.hiddenStates.enumerated() {
+        let reference = try NpyArray(path: fixtures + model + "/hidden_state_\(index).npy")
+        let scale = reference.values.reduce(0.0) { max($0, abs(Double($1))) }
+        let comparison = ValueComparison(state.values, reference.values, shape: state.shape,
+                                         expectedShape: [reference.rows, reference.columns], scale: scale)
+        report.append(String(format: "layer %d %.2e", index, comparison.worst))
+        #expect(comparison.isWithin(tolerance), "\(model) hidden state \(index), of its largest value: \(comparison)",
+                sourceLocation: sourceLocation)
+    }
+    print("\(precision.rawValue) \(model) (oneDNN \(Precision.oneDNNInstructionSet)): " + report.joined(separator: ", "))
 }
