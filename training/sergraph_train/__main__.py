@@ -2,8 +2,6 @@
 `python -m sergraph_train teacher ...` trains a teacher (what `sergraph train teacher` runs);
 `python -m sergraph_train selfdistill ...` an encoder with exit heads (`sergraph train selfdistill`)."""
 import argparse
-import contextlib
-import io
 import json
 import os
 import shlex
@@ -23,7 +21,7 @@ from .export import DEFAULT_FEATURES
 from .graph import DISTANCES
 from .model import DEFAULT_PRESET, PRESETS
 from .runs import exit_status
-from .train import Options, Reporter, train
+from .train import Options, Reporter, train, train_rank
 
 
 def parse(arguments):
@@ -101,16 +99,6 @@ def main(arguments=None):
             return error.exit_code or 1   # the first process printed why
         return 0
     return exit_status(lambda: train(options, Reporter(json_lines=args.json)))
-
-
-def train_rank(options, json_lines):
-    """Trains as one of several processes; ends the process with `exit_status`'s status when
-    that is not 0, rank 0 alone saying why (every rank meets the same error in the data)."""
-    leader = distributed.Ranks().leader
-    with contextlib.nullcontext() if leader else contextlib.redirect_stderr(io.StringIO()):
-        status = exit_status(lambda: train(options, Reporter(json_lines=json_lines)))
-    if status:
-        sys.exit(status)
 
 
 if __name__ == "__main__":

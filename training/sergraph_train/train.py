@@ -8,6 +8,7 @@ One seed fixes everything: initial weights, order, augmentation, dropout.
 With a graph (graph.py) the loss gains the neighbour term; train clips without a label take part
 through it only. Without one, unlabelled clips only count towards the normalisation statistics.
 """
+import contextlib
 import datetime
 import io
 import json
@@ -28,7 +29,7 @@ from .data import (DEFAULT_LABELS, DataError, load_frames, normalization_statist
 from .export import DEFAULT_FEATURES, window_json, write_model_folder
 from .graph import DISTANCES, Neighbours, graph_loss, read_graph
 from .model import Architecture, Student, minimum_frames, normalize, parameter_count
-from .runs import EarlyStopping
+from .runs import EarlyStopping, exit_status
 
 
 @dataclass
@@ -292,3 +293,14 @@ def train(options: Options, reporter: Reporter = None):
     result["bytes"] = (pathlib.Path(options.output) / "model.safetensors").stat().st_size
     reporter.result(result)
     return result
+
+
+def train_rank(options: Options, json_lines=False):
+    """Trains as one of several processes (what `--nproc` spawns; importable, as spawn needs);
+    ends the process with `exit_status`'s status when that is not 0, rank 0 alone saying why
+    (every rank meets the same error in the data)."""
+    leader = Ranks().leader
+    with contextlib.nullcontext() if leader else contextlib.redirect_stderr(io.StringIO()):
+        status = exit_status(lambda: train(options, Reporter(json_lines=json_lines)))
+    if status:
+        sys.exit(status)

@@ -1,9 +1,13 @@
 import hashlib
 import io
 import json
+import pathlib
+import subprocess
+import sys
 
 import safetensors.numpy
 
+import sergraph_train
 from sergraph_train import distributed
 from sergraph_train.__main__ import main
 from sergraph_train.augment import Augmentation
@@ -52,7 +56,12 @@ def test_nproc_on_the_command_line_and_its_refusals(synthetic_corpus, tmp_path, 
     manifest, features = synthetic_corpus
     common = ["--data", str(manifest), "--features", str(features), "--window-frames", "16", "--hop-frames", "4",
               "--epochs", "1", "--batch-size", "8", "--threads", "1"]
-    assert main(common + ["-o", str(tmp_path / "m"), "--nproc", "2", "--json"]) == 0
+    # As `sergraph train student` runs it: `python -m sergraph_train`, whose __main__ the spawned processes cannot import.
+    package_parent = pathlib.Path(sergraph_train.__file__).parent.parent
+    run = subprocess.run([sys.executable, "-m", "sergraph_train", *common, "-o", str(tmp_path / "m"), "--nproc", "2", "--json"],
+                         cwd=package_parent, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout.splitlines()[-1])["event"] == "result"
     assert json.loads((tmp_path / "m/model.json").read_text())["training"]["processes"] == 2
     assert main(common + ["-o", str(tmp_path / "n"), "--nproc", "9"]) == 2
     assert "--nproc 9: give 1 to --batch-size (8) processes" in capfd.readouterr().err
