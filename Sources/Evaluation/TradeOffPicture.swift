@@ -38,7 +38,7 @@ public func tradeOffPicture(title: String, curve: [TradeOffPoint], extra: [Trade
         image.draw(label, x: left - PNGImage.textWidth(label) - 8, y: y(fraction) - 7)
         let cost = span * fraction
         image.fill(x: x(cost), y: top, width: 1, height: plotHeight, color: grid)
-        let costLabel = cost == cost.rounded() ? String(Int(cost)) : String(format: "%.2g", cost)
+        let costLabel = cost == cost.rounded() ? String(Int(cost)) : String(format: "%.3g", cost)
         image.draw(costLabel, x: x(cost) - PNGImage.textWidth(costLabel) / 2, y: top + plotHeight + 8)
     }
     let axis = "CPU MS PER SECOND OF AUDIO"
@@ -49,7 +49,8 @@ public func tradeOffPicture(title: String, curve: [TradeOffPoint], extra: [Trade
         }
         for point in curve { image.fill(x: x(point.cost) - 3, y: y(point[keyPath: series]) - 3, width: 7, height: 7, color: color) }
     }
-    for point in curve { image.draw(point.name, x: x(point.cost) + 8, y: y(point.ua) - 20) }
+    // Names above and below the points by turns, so that neighbours do not overlap.
+    for (index, point) in curve.enumerated() { image.draw(point.name, x: x(point.cost) + 8, y: y(point.ua) + (index % 2 == 0 ? -20 : 8)) }
     for point in extra {
         image.fill(x: x(point.cost) - 4, y: y(point.ua) - 4, width: 9, height: 9, color: (200, 30, 30))
         image.fill(x: x(point.cost) - 3, y: y(point.wa) - 3, width: 7, height: 7, color: (200, 30, 30))
