@@ -57,9 +57,9 @@ public enum ParameterValue: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
-/// The declaration of one stage parameter: the single place its name, type, default,
-/// range and documentation are written. The graph loader validates against it and
-/// `sergraph stages` prints it.
+/// What a parameter declaration (`Parameter<Value>`, or a plugin's C descriptor) says: its
+/// name, type, default, range and documentation. The graph loader validates against it,
+/// `sergraph stages` prints it and the plugin ABI carries it.
 public struct ParameterSpec: Sendable {
     /// The key used in graph files.
     public var name: String
@@ -77,8 +77,9 @@ public struct ParameterSpec: Sendable {
     /// `control` then takes it.
     public var live: Bool
 
-    /// Declares a parameter; `live` ones can be set on a running graph.
-    public init(_ name: String, _ type: ParameterType, default defaultValue: ParameterValue? = nil,
+    /// Declares a parameter; `live` ones can be set on a running graph. Stages declare theirs
+    /// as `Parameter<Value>`, which makes the spec.
+    init(_ name: String, _ type: ParameterType, default defaultValue: ParameterValue? = nil,
                 range: ClosedRange<Double>? = nil, unit: String? = nil, live: Bool = false, doc: String) {
         self.name = name
         self.live = live
@@ -199,41 +200,6 @@ public struct Parameters: Sendable {
         guard let value = values[spec.name] else {
             preconditionFailure("parameter '\(spec.name)' is not among the stage's declared parameters")
         }
-        return value
-    }
-
-    /// The value of the parameter `name` as given, or nil if it is not declared.
-    public subscript(name: String) -> ParameterValue? { values[name] }
-
-    /// The value of a declared `.number` (or `.integer`) parameter.
-    public func number(_ name: String) -> Double {
-        switch value(name) {
-        case .number(let number): return number
-        case .integer(let integer): return Double(integer)
-        case let other: preconditionFailure("parameter '\(name)' is not a number: \(other)")
-        }
-    }
-
-    /// The value of a declared `.integer` parameter.
-    public func integer(_ name: String) -> Int {
-        guard case .integer(let integer) = value(name) else { preconditionFailure("parameter '\(name)' is not an integer") }
-        return integer
-    }
-
-    /// The value of a declared text, choice or path parameter.
-    public func text(_ name: String) -> String {
-        guard case .text(let text) = value(name) else { preconditionFailure("parameter '\(name)' is not text") }
-        return text
-    }
-
-    /// The value of a declared `.flag` parameter.
-    public func flag(_ name: String) -> Bool {
-        guard case .flag(let flag) = value(name) else { preconditionFailure("parameter '\(name)' is not a flag") }
-        return flag
-    }
-
-    private func value(_ name: String) -> ParameterValue {
-        guard let value = values[name] else { preconditionFailure("parameter '\(name)' is not declared") }
         return value
     }
 }

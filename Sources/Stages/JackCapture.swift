@@ -5,19 +5,19 @@ import StageKit
 
 /// Audio from JACK input ports, at the server's rate and period.
 public final class JackCapture: SourceStage {
+    public static let channels = Parameter<Int>("channels", default: 1, range: 1...64, doc: "number of input ports")
+    public static let names = Parameter<String>("names", default: "", doc: "port names, comma-separated; in_1, in_2, ... by default")
+    public static let connect = Parameter<String>("connect", default: "",
+                                                  doc: "connect to the output ports matching this regular expression, e.g. system:capture_")
+    public static let maxDelay = Parameter<Double>("max-delay", default: 2, range: 0.01...60, unit: "s",
+                                                   doc: "how far the graph may fall behind before the oldest audio is dropped (and counted)")
+
     public static let info = StageInfo(
         name: "jack-capture",
         summary: "Captures audio from JACK input ports (live graphs: `sergraph run`).",
         outputs: [PortSpec("out", .audio, doc: "the ports' audio, interleaved, at the server's rate; NaN or infinite "
                            + "samples become 0, with a warning when the first arrives and a count at the end")],
-        parameters: [
-            ParameterSpec("channels", .integer, default: .integer(1), range: 1...64, doc: "number of input ports"),
-            ParameterSpec("names", .text, default: .text(""), doc: "port names, comma-separated; in_1, in_2, ... by default"),
-            ParameterSpec("connect", .text, default: .text(""),
-                          doc: "connect to the output ports matching this regular expression, e.g. system:capture_"),
-            ParameterSpec("max-delay", .number, default: .number(2), range: 0.01...60, unit: "s",
-                          doc: "how far the graph may fall behind before the oldest audio is dropped (and counted)"),
-        ])
+        parameters: [channels, names, connect, maxDelay])
 
     private let session: JackSession?
     private let names: [String]
@@ -35,9 +35,9 @@ public final class JackCapture: SourceStage {
         session = context.services.service(JackSession.self)
         stageName = context.stageName
         warnings = context.warnings
-        names = try portNames(parameters.text("names"), count: parameters.integer("channels"), prefix: "in")
-        connect = parameters.text("connect").isEmpty ? nil : parameters.text("connect")
-        maxDelay = parameters.number("max-delay")
+        names = try portNames(parameters[Self.names], count: parameters[Self.channels], prefix: "in")
+        connect = parameters[Self.connect].isEmpty ? nil : parameters[Self.connect]
+        maxDelay = parameters[Self.maxDelay]
     }
 
     public func prepare(inputs: [StreamFormat]) throws -> [StreamFormat] {

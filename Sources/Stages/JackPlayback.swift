@@ -3,17 +3,17 @@ import StageKit
 
 /// Audio to JACK output ports, one per channel of its input.
 public final class JackPlayback: Stage {
+    public static let names = Parameter<String>("names", default: "", doc: "port names, comma-separated; out_1, out_2, ... by default")
+    public static let connect = Parameter<String>("connect", default: "",
+                                                  doc: "connect to the input ports matching this regular expression, e.g. system:playback_")
+    public static let prefill = Parameter<Int>("prefill", default: 2, range: 1...64, unit: "periods",
+                                               doc: "silence queued before the first samples; the graph's slack, and the added latency")
+
     public static let info = StageInfo(
         name: "jack-playback",
         summary: "Plays audio to JACK output ports (live graphs: `sergraph run`).",
         inputs: [PortSpec("in", .audio, doc: "audio at the server's rate; one port per channel")],
-        parameters: [
-            ParameterSpec("names", .text, default: .text(""), doc: "port names, comma-separated; out_1, out_2, ... by default"),
-            ParameterSpec("connect", .text, default: .text(""),
-                          doc: "connect to the input ports matching this regular expression, e.g. system:playback_"),
-            ParameterSpec("prefill", .integer, default: .integer(2), range: 1...64, unit: "periods",
-                          doc: "silence queued before the first samples; the graph's slack, and the added latency"),
-        ])
+        parameters: [names, connect, prefill])
 
     private let session: JackSession?
     private let namesList: String
@@ -25,9 +25,9 @@ public final class JackPlayback: Stage {
     /// (an offline run) it is refused when formats are agreed, before anything joins a server.
     public init(parameters: Parameters, context: StageContext) throws {
         session = context.services.service(JackSession.self)
-        namesList = parameters.text("names")
-        connect = parameters.text("connect").isEmpty ? nil : parameters.text("connect")
-        prefill = parameters.integer("prefill")
+        namesList = parameters[Self.names]
+        connect = parameters[Self.connect].isEmpty ? nil : parameters[Self.connect]
+        prefill = parameters[Self.prefill]
     }
 
     public func prepare(inputs: [StreamFormat]) throws -> [StreamFormat] {

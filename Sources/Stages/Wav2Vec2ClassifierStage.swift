@@ -7,17 +7,18 @@ import StageKit
 /// `wav2vec2-encoder` inside, pooling the state the head reads), then the checkpoint's projector,
 /// classifier and softmax.
 public final class Wav2Vec2ClassifierStage: Stage, ModelSwapping {
+    public static let model = Parameter<String>("model", path: .input,
+                                                doc: "folder with config.json and model.safetensors of a *ForSequenceClassification checkpoint")
+    public static let window = Parameter<Double>("window", default: 0, range: 0...3600, unit: "s",
+                                                 doc: "audio per decision (live); 0 means one decision per stream (offline), as transformers classifies a clip")
+
     public static let info = StageInfo(
         name: "wav2vec2-classifier",
         summary: "Class posteriors and the pooled projector embedding of a wav2vec 2.0 / HuBERT sequence-classification checkpoint, per window.",
         inputs: [PortSpec("in", .audio, doc: "16 kHz mono audio")],
         outputs: [PortSpec("out", .posterior, doc: "one row of class probabilities per window, labelled from config.json's id2label"),
                   PortSpec("embedding", .embedding, doc: "the projector's output averaged over the window's frames (classifier_proj_size wide)")],
-        parameters: [
-            ParameterSpec("model", .inputPath, doc: "folder with config.json and model.safetensors of a *ForSequenceClassification checkpoint"),
-            ParameterSpec("window", .number, default: .number(0), range: 0...3600, unit: "s",
-                          doc: "audio per decision (live); 0 means one decision per stream (offline), as transformers classifies a clip"),
-        ] + Wav2Vec2Stage.info.parameters.filter { ["hop", "precision", "segment", "overlap"].contains($0.name) })
+        parameters: [model, window, Wav2Vec2Stage.hop, Wav2Vec2Stage.precision, Wav2Vec2Stage.segment, Wav2Vec2Stage.overlap])
 
     private let modelPath: String
     private let precision: Precision
@@ -27,17 +28,17 @@ public final class Wav2Vec2ClassifierStage: Stage, ModelSwapping {
     private var head: Wav2Vec2ClassificationHead?
 
     public init(parameters: Parameters, context: StageContext) throws {
-        let model = parameters.text("model")
-        let precision = Precision(rawValue: parameters.text("precision"))!
+        let model = parameters[Self.model]
+        let precision = parameters[Wav2Vec2Stage.precision]
         modelPath = model
         self.precision = precision
         models = context.models
-        let (window, hop) = (parameters.number("window"), parameters.number("hop"))
-        let (segment, overlap) = (parameters.number("segment"), parameters.number("overlap"))
+        let (window, hop) = (parameters[Self.window], parameters[Wav2Vec2Stage.hop])
+        let (segment, overlap) = (parameters[Wav2Vec2Stage.segment], parameters[Wav2Vec2Stage.overlap])
         let models = context.models
         makeEncoderStage = { weighted in
             try Wav2Vec2Stage(model: model, models: models, window: window, hop: hop, layers: 0, outputLayers: weighted ? "all" : "last",
-                              combine: weighted ? "weighted" : "mean", layerWeights: "", pooling: "mean", precision: precision,
+                              combine: weighted ? .weighted : .mean, layerWeights: "", pooling: .mean, precision: precision,
                               segment: segment, overlap: overlap)
         }
         _ = try makeEncoderStage(false)  // the segment and overlap checks, before any model is read
@@ -46,9 +47,8 @@ public final class Wav2Vec2ClassifierStage: Stage, ModelSwapping {
     /// At validation: loads the model as `wav2vec2-encoder` does and refuses a checkpoint without
     /// a classification head.
     @Sendable static func check(_ parameters: Parameters) throws {
-        try Wav2Vec2Stage.check(parameters)
-        let path = parameters.text("model")
-        guard try Wav2Vec2Stage.encoder(at: path, precision: Precision(rawValue: parameters.text("precision"))!, models: .shared).model.head != nil else {
+        let path = parameters[Self.model]
+        guard try Wav2Vec2Stage.encoder(at: path, precision: parameters[Wav2Vec2Stage.precision], models: .shared).model.head != nil else {
             throw StageError.failed(Self.noHead(path))
         }
     }
@@ -82,7 +82,7 @@ public final class Wav2Vec2ClassifierStage: Stage, ModelSwapping {
         guard let head = loaded.model.head else { throw StageError.failed(Self.noHead(folder)) }
         let weighted = head.usesWeightedLayerSum
         let running = try encoderStage.running(loaded.model, entry: loaded.entry, outputLayers: weighted ? "all" : "last",
-                                               combine: weighted ? "weighted" : "mean")
+                                               combine: weighted ? .weighted : .mean)
         return PreparedModel(entry: running.entry, outputs: Self.outputs(head, pooled: running.output), payload: (running, head))
     }
 

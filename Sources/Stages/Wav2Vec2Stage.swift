@@ -4,32 +4,36 @@ import StageKit
 
 /// Embeddings from a wav2vec 2.0 / HuBERT encoder (a Hugging Face folder), per window of audio.
 public final class Wav2Vec2Stage: Stage, ModelSwapping {
+    /// How several output layers become one row.
+    public enum Combine: String, ParameterChoice { case concat, mean, weighted }
+    /// Whether a window's frames are averaged or each kept.
+    public enum Pooling: String, ParameterChoice { case mean, frames }
+
+    public static let model = Parameter<String>("model", path: .input, doc: "folder with config.json and model.safetensors")
+    public static let window = Parameter<Double>("window", default: 0, range: 0...3600, unit: "s",
+                                                 doc: "audio per pooled window (live); 0 means the whole stream (offline), encoded in segments")
+    public static let hop = Parameter<Double>("hop", default: 0.25, range: 0.01...3600, unit: "s", doc: "time between windows")
+    public static let layers = Parameter<Int>("layers", default: 0, range: 0...1000,
+                                              doc: "run only the first N transformer layers (early exit); 0 means all")
+    public static let outputLayers = Parameter<String>("output-layers", default: "last",
+                                                       doc: "last (the encoder's output), all, or hidden-state indices like 0,6,12 (0 is before the first layer)")
+    public static let combine = Parameter<Combine>("combine", default: .mean, doc: "how several output layers become one row")
+    public static let layerWeights = Parameter<String>("layer-weights", default: "",
+                                                       doc: "weights for combine: weighted, one per output layer; empty uses the checkpoint's learned layer_weights")
+    public static let pooling = Parameter<Pooling>("pooling", default: .mean, doc: "average the window's frames, or keep each")
+    public static let precision = Parameter<Precision>("precision", default: .float32,
+                                                       doc: "float32, bfloat16 transformer products (oneDNN; AVX512-BF16 or AMX; within about 1 %), or int8 (oneDNN dynamic quantisation; AVX2)")
+    public static let segment = Parameter<Double>("segment", default: 20, range: 0...3600, unit: "s",
+                                                  doc: "window 0: audio per encoder pass (at least 1 s); 0 encodes the whole stream at once (memory grows with its square)")
+    public static let overlap = Parameter<Double>("overlap", default: 4, range: 0...3600, unit: "s",
+                                                  doc: "window 0: audio shared by neighbouring segments; each keeps the frames up to the middle of each overlap")
+
     public static let info = StageInfo(
         name: "wav2vec2-encoder",
         summary: "wav2vec 2.0 / HuBERT embeddings (Hugging Face checkpoint folder) per window or per frame, with early exit.",
         inputs: [PortSpec("in", .audio, doc: "16 kHz mono audio")],
         outputs: [PortSpec("out", .embedding, doc: "one row per window (pooling: mean) or per 20 ms frame (pooling: frames)")],
-        parameters: [
-            ParameterSpec("model", .inputPath, doc: "folder with config.json and model.safetensors"),
-            ParameterSpec("window", .number, default: .number(0), range: 0...3600, unit: "s",
-                          doc: "audio per pooled window (live); 0 means the whole stream (offline), encoded in segments"),
-            ParameterSpec("hop", .number, default: .number(0.25), range: 0.01...3600, unit: "s", doc: "time between windows"),
-            ParameterSpec("layers", .integer, default: .integer(0), range: 0...1000,
-                          doc: "run only the first N transformer layers (early exit); 0 means all"),
-            ParameterSpec("output-layers", .text, default: .text("last"),
-                          doc: "last (the encoder's output), all, or hidden-state indices like 0,6,12 (0 is before the first layer)"),
-            ParameterSpec("combine", .choice(["concat", "mean", "weighted"]), default: .text("mean"),
-                          doc: "how several output layers become one row"),
-            ParameterSpec("layer-weights", .text, default: .text(""),
-                          doc: "weights for combine: weighted, one per output layer; empty uses the checkpoint's learned layer_weights"),
-            ParameterSpec("pooling", .choice(["mean", "frames"]), default: .text("mean"), doc: "average the window's frames, or keep each"),
-            ParameterSpec("precision", .choice(Precision.allCases.map(\.rawValue)), default: .text("float32"),
-                          doc: "float32, bfloat16 transformer products (oneDNN; AVX512-BF16 or AMX; within about 1 %), or int8 (oneDNN dynamic quantisation; AVX2)"),
-            ParameterSpec("segment", .number, default: .number(20), range: 0...3600, unit: "s",
-                          doc: "window 0: audio per encoder pass (at least 1 s); 0 encodes the whole stream at once (memory grows with its square)"),
-            ParameterSpec("overlap", .number, default: .number(4), range: 0...3600, unit: "s",
-                          doc: "window 0: audio shared by neighbouring segments; each keeps the frames up to the middle of each overlap"),
-        ])
+        parameters: [model, window, hop, layers, outputLayers, combine, layerWeights, pooling, precision, segment, overlap])
 
     private let modelPath: String
     private let models: ModelRegistry
@@ -37,9 +41,9 @@ public final class Wav2Vec2Stage: Stage, ModelSwapping {
     private let hopSeconds: Double
     private let depth: Int?
     private let outputLayers: String
-    private let combine: String
+    private let combine: Combine
     private let layerWeightsText: String
-    private let pooling: String
+    private let pooling: Pooling
     private let precision: Precision
     /// The model that encodes the next window, with what its config decides (swapped between blocks).
     private var running: Running?
@@ -59,16 +63,15 @@ public final class Wav2Vec2Stage: Stage, ModelSwapping {
     private var frameCount = 0
 
     public convenience init(parameters: Parameters, context: StageContext) throws {
-        try self.init(model: parameters.text("model"), models: context.models, window: parameters.number("window"), hop: parameters.number("hop"),
-                      layers: parameters.integer("layers"), outputLayers: parameters.text("output-layers"), combine: parameters.text("combine"),
-                      layerWeights: parameters.text("layer-weights"), pooling: parameters.text("pooling"),
-                      precision: Precision(rawValue: parameters.text("precision"))!, segment: parameters.number("segment"),
-                      overlap: parameters.number("overlap"))
+        try self.init(model: parameters[Self.model], models: context.models, window: parameters[Self.window], hop: parameters[Self.hop],
+                      layers: parameters[Self.layers], outputLayers: parameters[Self.outputLayers], combine: parameters[Self.combine],
+                      layerWeights: parameters[Self.layerWeights], pooling: parameters[Self.pooling],
+                      precision: parameters[Self.precision], segment: parameters[Self.segment], overlap: parameters[Self.overlap])
     }
 
     /// The stage with its parameters' values (`layers` 0: all); `wav2vec2-classifier` runs one inside.
-    init(model: String, models: ModelRegistry, window: Double, hop: Double, layers: Int, outputLayers: String, combine: String,
-         layerWeights: String, pooling: String, precision: Precision, segment: Double, overlap: Double) throws {
+    init(model: String, models: ModelRegistry, window: Double, hop: Double, layers: Int, outputLayers: String, combine: Combine,
+         layerWeights: String, pooling: Pooling, precision: Precision, segment: Double, overlap: Double) throws {
         modelPath = model
         self.models = models
         windowSeconds = window
@@ -90,10 +93,7 @@ public final class Wav2Vec2Stage: Stage, ModelSwapping {
     /// processor) into the engine's shared model registry, so a broken folder is reported before
     /// any audio flows and the run that follows does not load it again.
     @Sendable static func check(_ parameters: Parameters) throws {
-        guard let precision = Precision(rawValue: parameters.text("precision")) else {
-            throw StageError.failed("precision '\(parameters.text("precision"))' is not one of \(Precision.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
-        _ = try encoder(at: parameters.text("model"), precision: precision, models: .shared)
+        _ = try encoder(at: parameters[Self.model], precision: parameters[Self.precision], models: .shared)
     }
 
     /// The encoder in `path` at `precision`, loaded once per folder content and shared.
@@ -130,12 +130,12 @@ public final class Wav2Vec2Stage: Stage, ModelSwapping {
     /// `encoder` as this stage runs it with `outputLayers` and `combine` (by default its own).
     /// - Throws: what the parameters ask of the encoder that it does not have (layers, learned weights).
     func running(_ encoder: Wav2Vec2Encoder, entry: ModelRegistry.Entry, outputLayers: String? = nil,
-                 combine: String? = nil) throws -> Running {
+                 combine: Combine? = nil) throws -> Running {
         let (outputLayers, combine) = (outputLayers ?? self.outputLayers, combine ?? self.combine)
         let available = min(depth ?? encoder.config.layers, encoder.config.layers)
         let selected = try Self.layers(outputLayers, available: available)
         let weights: [Float]
-        if combine == "weighted" && layerWeightsText.isEmpty {
+        if combine == .weighted && layerWeightsText.isEmpty {
             guard let learned = encoder.learnedLayerWeights, selected == Array(0...encoder.config.layers) else {
                 throw StageError.failed("combine: weighted without layer-weights needs a checkpoint with learned layer_weights and output-layers: all")
             }
@@ -149,9 +149,9 @@ public final class Wav2Vec2Stage: Stage, ModelSwapping {
             throw StageError.failed("segment \(segmentSeconds.formatted) s leaves no audio between overlaps of \(overlapSeconds.formatted) s "
                                     + "(at \(encoder.config.samplesPerFrame) samples per frame)")
         }
-        let width = combine == "concat" ? encoder.config.hiddenSize * selected.count : encoder.config.hiddenSize
-        let rowHop = pooling == "frames" ? encoder.config.samplesPerFrame : (window > 0 ? hop : 1)
-        return Running(entry: entry, encoder: encoder, selected: selected, weights: weights, concatenates: combine == "concat",
+        let width = combine == .concat ? encoder.config.hiddenSize * selected.count : encoder.config.hiddenSize
+        let rowHop = pooling == .frames ? encoder.config.samplesPerFrame : (window > 0 ? hop : 1)
+        return Running(entry: entry, encoder: encoder, selected: selected, weights: weights, concatenates: combine == .concat,
                        segmentation: segmentation, output: .embedding(dimension: width, hop: rowHop, sampleRate: 16000))
     }
 
@@ -222,7 +222,7 @@ public final class Wav2Vec2Stage: Stage, ModelSwapping {
     private func finishStream(output: Output) throws {
         guard window == 0, !pending.isEmpty || segmentsDone > 0 else { return }
         if !pending.isEmpty { try encodeSegment(pending, last: true, output: output) }
-        if pooling == "mean", frameCount > 0 {
+        if pooling == .mean, frameCount > 0 {
             try output.emit(Block(time: streamStart, width: frameSum.count, values: frameSum.map { $0 / Float(frameCount) }))
         }
         pending = []
@@ -238,7 +238,7 @@ public final class Wav2Vec2Stage: Stage, ModelSwapping {
         guard let segmentation = running?.segmentation, let (rows, width) = try combinedRows(samples) else { return }
         let kept = segmentation.keptFrames(of: rows.count / width, first: segmentsDone == 0, last: last)
         guard !kept.isEmpty else { return }
-        if pooling == "frames" {
+        if pooling == .frames {
             try output.emit(Block(time: pendingTime + Int64(kept.lowerBound * segmentation.samplesPerFrame), width: width,
                                   values: Array(rows[(kept.lowerBound * width)..<(kept.upperBound * width)])))
         } else {
@@ -254,7 +254,7 @@ public final class Wav2Vec2Stage: Stage, ModelSwapping {
     private func emitWindow(_ samples: [Float], at time: Int64, output: Output) throws {
         guard let (rows, width) = try combinedRows(samples) else { return }
         let frames = rows.count / width
-        if pooling == "frames" {
+        if pooling == .frames {
             try output.emit(Block(time: time, width: width, values: rows))
         } else {
             let mean = (0..<width).map { column in (0..<frames).reduce(Float(0)) { $0 + rows[$1 * width + column] } / Float(frames) }
@@ -301,8 +301,8 @@ public final class Wav2Vec2Stage: Stage, ModelSwapping {
     }
 
     /// Per-layer weights: uniform for mean, the given ones (normalised to sum 1) for weighted.
-    static func weights(_ text: String, combine: String, count: Int) throws -> [Float] {
-        guard combine == "weighted" else { return Array(repeating: 1 / Float(count), count: count) }
+    static func weights(_ text: String, combine: Combine, count: Int) throws -> [Float] {
+        guard combine == .weighted else { return Array(repeating: 1 / Float(count), count: count) }
         let weights = text.split(separator: ",").compactMap { Float($0.trimmingCharacters(in: .whitespaces)) }
         guard weights.count == count, weights.reduce(0, +) > 0 else {
             throw StageError.failed("layer-weights needs \(count) numbers (one per output layer) with a positive sum, got '\(text)'")
