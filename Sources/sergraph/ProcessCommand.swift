@@ -6,7 +6,7 @@ struct Process: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a graph over audio files and folders, in parallel, resuming where a previous run stopped.",
         usage: """
-            sergraph process <graph> <inputs> ... -o <output> [--jobs <jobs>] [--force] [--shard K/N|auto [--shard-count N]]
+            sergraph process <graph> <inputs> ... -o <output> [--jobs <jobs>] [--force] [--control <path>] [--shard K/N|auto [--shard-count N]]
             sergraph process --summarize <output>
             """,
         discussion: """
