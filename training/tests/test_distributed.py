@@ -5,6 +5,7 @@ import pathlib
 import subprocess
 import sys
 
+import numpy as np
 import safetensors.numpy
 
 import sergraph_train
@@ -70,3 +71,20 @@ def test_nproc_on_the_command_line_and_its_refusals(synthetic_corpus, tmp_path, 
     assert main(common + ["-o", str(tmp_path / "o"), "--nproc", "2"]) == 2
     assert capfd.readouterr().err.count("error: ") == 1
     assert not (tmp_path / "o").exists()
+
+
+def test_two_processes_train_with_a_neighbour_graph(synthetic_corpus, tmp_path):
+    """The graph term's embeddings go through the same DistributedDataParallel forward as the logits."""
+    manifest, features = synthetic_corpus
+    train_paths = [line.split(",")[0] for line in manifest.read_text().splitlines()[1:] if line.endswith(",train")]
+    rng = np.random.default_rng(0)
+    lines = [f"{path}\t{train_paths[other]}\t0.9" for index, path in enumerate(train_paths)
+             for other in rng.choice(len(train_paths), 2, replace=False) if other != index]
+    graph = tmp_path / "graph.tsv"
+    graph.write_text("".join(line + "\n" for line in lines))
+    settings = dict(data=str(manifest), features=str(features), output=str(tmp_path / "m"), window_frames=16, hop_frames=4,
+                    epochs=2, patience=10, batch_size=8, seed=2, threads=1, graph=str(graph), multiplier=1.0, max_neighbors=2)
+    ranks = distributed.spawn(2, train_quietly, Options(**settings))
+    assert ranks[0]["weights_sha256"] == ranks[1]["weights_sha256"] == file_digest(tmp_path / "m")
+    training = json.loads((tmp_path / "m/model.json").read_text())["training"]
+    assert training["processes"] == 2 and training["graph"]["edges"] == len(lines)
