@@ -74,6 +74,22 @@ import TestSupport
         withExtendedLifetime((folder, other)) {}
     }
 
+    /// A labelled fraction keeps that share of each class's train labels, chosen by the seed; dev and test keep theirs.
+    @Test func keepingLabelsIsStratifiedAndSeeded() {
+        let entries = (0..<20).map { ManifestEntry(path: "c\($0).wav", label: $0 < 10 ? "happy" : "sad", speaker: "s", split: .train) }
+            + [ManifestEntry(path: "d.wav", label: "sad", speaker: "t", split: .dev)]
+        let manifest = Manifest(entries: entries)
+        let kept = manifest.keepingLabels(fraction: 0.3, seed: 1)
+        #expect(kept.entries.map(\.path) == manifest.entries.map(\.path))
+        #expect(kept.entries.filter { $0.label == "happy" }.count == 3 && kept.entries.filter { $0.label == "sad" && $0.split == .train }.count == 3)
+        #expect(kept.entries.last?.label == "sad")
+        #expect(kept.entries == manifest.keepingLabels(fraction: 0.3, seed: 1).entries)
+        #expect(kept.entries != manifest.keepingLabels(fraction: 0.3, seed: 2).entries)
+        #expect(manifest.keepingLabels(fraction: 0.01, seed: 1).entries.filter(\.isLabelled).count == 3)   // at least one per class
+        #expect(manifest.keepingLabels(fraction: 1, seed: 1).entries == manifest.entries)
+        #expect(kept.labelledOnly.entries.count == 7)
+    }
+
     @Test func refusesAMissingHeader() throws {
         let folder = try TemporaryFolder("manifest-header")
         let path = folder.file("m.csv")
