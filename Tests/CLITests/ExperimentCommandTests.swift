@@ -29,7 +29,7 @@ import TestSupport
         let arguments = ["experiment", "nsl", "--source", source, "--target", target, "-o", output, "--seeds", "1",
                          "--labelled-fraction", "0.5", "--max-neighbors", "3", "--threshold=-1", "--epochs", "1", "--teacher-epochs", "1",
                          "--student-options=--window-frames 32 --hop-frames 8 --threads 1",
-                         #"--teacher-options=--threads 1 --config {"num_hidden_layers":1}"#]
+                         "--teacher-options=--threads 1"]
         let run = try runCommand(sergraphExecutable, arguments)
         try #require(run.status == 0, "\(run.stderr)")
         let progress = run.stderr.split(separator: "\n").filter { $0.hasPrefix("[") }
