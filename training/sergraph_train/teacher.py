@@ -234,6 +234,7 @@ def save(model, options: TeacherOptions, training):
     (staging / "training.json").write_text(json.dumps(training, indent=2) + "\n")
     output.mkdir(exist_ok=True)
     for name in ("model.safetensors", "training.json", "config.json"):
+        os.chmod(staging / name, 0o644)   # as any other file the user writes (save_pretrained's temporary file is 0600)
         os.replace(staging / name, output / name)
     shutil.rmtree(staging, ignore_errors=True)
 
