@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
-"""Time librosa on "setting A" log-mel, as a baseline for sergraph's Swift implementation.
+"""Time librosa on "setting A" log-mel (or setting C's MFCC of it), as a baseline for sergraph's Swift implementation.
 
 Usage:
-    python3 scripts/golden/bench_librosa.py AUDIO.wav [REPEATS=5]
+    python3 scripts/golden/bench_librosa.py AUDIO.wav [REPEATS=5] [logmel|mfcc]
+
+mfcc adds setting C to the timed pipeline: librosa.feature.mfcc(S=log-mel, n_mfcc=13,
+dct_type=2, norm='ortho', lifter=22).
 
 Loads the file with soundfile as float32 (multi-channel input is averaged to
 mono; no resampling -- the file is assumed to be 16 kHz, a warning goes to
@@ -50,11 +53,16 @@ def logmel_a(y: np.ndarray) -> np.ndarray:
     return librosa.power_to_db(S, ref=1.0, amin=1e-10, top_db=None)
 
 
+def mfcc_c(y: np.ndarray) -> np.ndarray:
+    return librosa.feature.mfcc(S=logmel_a(y), n_mfcc=13, dct_type=2, norm="ortho", lifter=22)
+
+
 def main() -> None:
     if len(sys.argv) < 2:
         sys.exit(f"usage: {sys.argv[0]} AUDIO.wav [REPEATS=5]")
     path = sys.argv[1]
     repeats = int(sys.argv[2]) if len(sys.argv) > 2 else 5
+    compute = {"logmel": logmel_a, "mfcc": mfcc_c}[sys.argv[3] if len(sys.argv) > 3 else "logmel"]
     if repeats < 1:
         sys.exit("REPEATS must be >= 1")
 
@@ -64,12 +72,12 @@ def main() -> None:
         print(f"warning: {path} is {sr} Hz, not resampled (assuming {SR} Hz)",
               file=sys.stderr)
 
-    logmel_a(y)  # warm-up (imports, lazy loading, FFT plan/cache)
+    compute(y)  # warm-up (imports, lazy loading, FFT plan/cache)
 
     times = []
     for i in range(repeats):
         t0 = time.perf_counter()
-        out = logmel_a(y)
+        out = compute(y)
         dt = time.perf_counter() - t0
         times.append(dt)
         print(f"run={i} seconds={dt:.6f} frames={out.shape[-1]}", flush=True)
