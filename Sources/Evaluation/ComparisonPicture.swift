@@ -5,7 +5,6 @@ extension ComparisonTable {
     public func picture(title: String, legend: [String: String] = [:]) -> PNGImage {
         let palette: [(UInt8, UInt8, UInt8)] = [(120, 120, 120), (214, 140, 40), (230, 190, 90), (40, 110, 180), (60, 150, 210),
                                                 (120, 190, 235), (170, 60, 60), (90, 160, 90), (150, 100, 170)]
-        let methods = rows.reduce(into: [String]()) { if !$0.contains($1.method) { $0.append($1.method) } }
         let fractions = rows.reduce(into: [Double]()) { if !$0.contains($1.fraction) { $0.append($1.fraction) } }
         let scale = 2, line = (BitmapFont.height + 4) * scale
         let bar = 28, gap = 6, groupGap = 40

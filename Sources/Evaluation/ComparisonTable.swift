@@ -40,11 +40,14 @@ public struct ComparisonRow: Sendable, Equatable {
 /// UA and WA as mean ± sample standard deviation over the seeds (0 with one seed), size and speed.
 public struct ComparisonTable: Sendable {
     public let rows: [ComparisonRow]
+    /// The methods that have runs, in the order given.
+    public let methods: [String]
     /// Display names of the methods, by method key.
     public let names: [String: String]
 
     public init(runs: [ComparisonRun], methods: [String], names: [String: String] = [:]) {
         self.names = names
+        self.methods = methods.filter { method in runs.contains { $0.method == method } }
         var rows: [ComparisonRow] = []
         for fraction in Set(runs.map(\.fraction)).sorted(by: >) {
             for method in methods {

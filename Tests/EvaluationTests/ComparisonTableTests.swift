@@ -14,6 +14,7 @@ import Testing
                     run("teacher", 1, 1, ua: 0.8, wa: 0.8)]
         let table = ComparisonTable(runs: runs, methods: ["student", "nsl", "teacher", "absent"], names: ["nsl": "NSL student"])
         #expect(table.rows.map { "\($0.fraction) \($0.method)" } == ["1.0 student", "1.0 nsl", "1.0 teacher", "0.25 student"])
+        #expect(table.methods == ["student", "nsl", "teacher"])
         let nsl = table.rows[1]
         // Sample standard deviation (n − 1): UA 0.5, 0.7, 0.6 → 0.1; WA 0.6, 0.6, 0.9 → 0.1 × √3.
         #expect(abs(nsl.uaMean - 0.6) < 1e-12 && abs(nsl.uaStd - 0.1) < 1e-12)
