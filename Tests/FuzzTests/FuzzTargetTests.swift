@@ -12,8 +12,9 @@ import TestSupport
     @Test func graphFiles() throws {
         let campaign = try FuzzCampaign("graph-file", fileExtension: "yaml", inputSubfolder: "graphs")
         // Graph files name models relative to themselves (../Tests/Fixtures/..., ../models/...): give the input the same neighbours.
-        for neighbour in ["Tests", "models"] where !FileManager.default.fileExists(atPath: campaign.workFolder + "/" + neighbour) {
-            try FileManager.default.createSymbolicLink(atPath: campaign.workFolder + "/" + neighbour, withDestinationPath: packageRoot + "/" + neighbour)
+        // Linked afresh: a link left by a run from another checkout may point at a folder gone since.
+        for neighbour in ["Tests", "models"] {
+            try relink(campaign.workFolder + "/" + neighbour, to: packageRoot + "/" + neighbour)
         }
         let scratch = campaign.workFolder + "/out"
         let audio = packageRoot + "/Tests/Fixtures/fuzz/audio-header/pcm16.wav"
@@ -72,9 +73,7 @@ import TestSupport
         let campaign = try FuzzCampaign("model-config", fileExtension: "json", inputSubfolder: "model")
         let folder = parentFolder(of: campaign.inputPath)
         let weights = folder + "/model.safetensors"
-        if !FileManager.default.fileExists(atPath: weights) {
-            try FileManager.default.createSymbolicLink(atPath: weights, withDestinationPath: packageRoot + "/Tests/Fixtures/wav2vec2/base-tiny/model.safetensors")
-        }
+        try relink(weights, to: packageRoot + "/Tests/Fixtures/wav2vec2/base-tiny/model.safetensors")
         let samples = sine(frequency: 220, rate: 16000, seconds: 0.1)
         let report = try campaign.run(mutate: { mutator, seed, _ in Array(mutator.mutateText(String(decoding: seed, as: UTF8.self)).utf8) }) { path in
             try? FileManager.default.removeItem(atPath: folder + "/config.json")
@@ -87,4 +86,12 @@ import TestSupport
         #expect(report.messages(notMentioning: "config.json").filter { !$0.contains("model.safetensors") }.isEmpty,
                 "every refusal names the file")
     }
+}
+
+/// Makes `path` a symbolic link to `destination`, replacing whatever is there (a link that
+/// dangles too: `fileExists` does not see those, and creating over one fails).
+private func relink(_ path: String, to destination: String) throws {
+    if (try? FileManager.default.destinationOfSymbolicLink(atPath: path)) == destination { return }
+    try? FileManager.default.removeItem(atPath: path)
+    try FileManager.default.createSymbolicLink(atPath: path, withDestinationPath: destination)
 }
