@@ -2,6 +2,7 @@ import ArgumentParser
 import Corpora
 import Evaluation
 import Foundation
+import Neural
 import StageKit
 
 struct Experiment: ParsableCommand {
@@ -19,7 +20,9 @@ struct ExperimentNSL: ParsableCommand {
             clips (`graph build`); then at each --labelled-fraction (that share of each class's target train clips \
             keeps its label, chosen by the seed; the others stay in the graph unlabelled): the student alone, the \
             teacher fine-tuned on the target's labelled clips, the frozen teacher with a new head, and graph-regularised \
-            students for each --max-neighbors k; and the source teacher itself. Every model is measured by \
+            students for each --max-neighbors k, and with --selfdistill-exits the source teacher self-distilled on the \
+            target's labelled clips (`train selfdistill`: a row per exit and one for the deepest layer); and the source \
+            teacher itself. Every model is measured by \
             `sergraph eval` on the target's test split (UA, WA, parameters, bytes, one core's time per second of audio). \
             Writes OUTPUT/table.txt, table.csv (mean ± std over the seeds), runs.csv (every run) and table.png. \
             Each run's result is kept in OUTPUT/runs/…/result.json, so a rerun skips what is finished.
@@ -70,6 +73,12 @@ struct ExperimentNSL: ParsableCommand {
     @Option(name: .customLong("teacher-options"), help: "More options for every `train teacher`, space-separated.")
     var teacherOptions = ""
 
+    @Option(name: .customLong("selfdistill-exits"), help: "Also self-distil the source teacher on the target's labelled clips with exits after these layers (e.g. 1,2): a row per exit.")
+    var selfdistillExits: String?
+
+    @Option(name: .customLong("selfdistill-options"), help: "More options for every `train selfdistill`, space-separated.")
+    var selfdistillOptions = ""
+
     @Option(help: "Labels, comma-separated, in the models' output order.")
     var labels = Manifest.defaultLabels.joined(separator: ",")
 
@@ -82,18 +91,30 @@ struct ExperimentNSL: ParsableCommand {
         guard !neighbourCounts.isEmpty, neighbourCounts.allSatisfy({ $0 >= 1 }) else {
             throw ValidationError("--max-neighbors is a comma-separated list of counts ≥ 1, not '\(maxNeighbors)'")
         }
+        if let selfdistillExits {
+            guard !exitLayers.isEmpty, exitLayers.count == selfdistillExits.split(separator: ",").count, exitLayers.allSatisfy({ $0 >= 1 }) else {
+                throw ValidationError("--selfdistill-exits is a comma-separated list of layers ≥ 1, not '\(selfdistillExits)'")
+            }
+        }
         guard ["cosine", "l2"].contains(distance) else { throw ValidationError("--distance is cosine or l2, not '\(distance)'") }
     }
 
     var fractions: [Double] { labelledFraction.split(separator: ",").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) } }
+    var exitLayers: [Int] { (selfdistillExits ?? "").split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
     var neighbourCounts: [Int] { maxNeighbors.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
 
     /// The methods in table order, with their long and short (picture) names.
     var methods: [(key: String, name: String, short: String)] {
-        [("student", "student alone", "STUDENT"), ("finetune", "teacher fine-tuned on target", "FINE-TUNED"),
-         ("frozen", "frozen teacher + new head", "FROZEN + HEAD")]
-            + neighbourCounts.map { ("nsl-k\($0)", "NSL student, k = \($0)", "NSL K\($0)") }
-            + [("teacher", "teacher (source only)", "TEACHER")]
+        typealias Method = (key: String, name: String, short: String)
+        var list: [Method] = [("student", "student alone", "STUDENT"), ("finetune", "teacher fine-tuned on target", "FINE-TUNED"),
+                              ("frozen", "frozen teacher + new head", "FROZEN + HEAD")]
+        if selfdistillExits != nil {
+            list += exitLayers.map { layer -> Method in ("exit-\(layer)", "self-distilled, exit \(layer)", "EXIT \(layer)") }
+            list.append(("exit-last", "self-distilled, deepest exit", "DEEPEST EXIT"))
+        }
+        list += neighbourCounts.map { count -> Method in ("nsl-k\(count)", "NSL student, k = \(count)", "NSL K\(count)") }
+        list.append(("teacher", "teacher (source only)", "TEACHER"))
+        return list
     }
 
     func run() throws {
@@ -110,7 +131,7 @@ struct ExperimentNSL: ParsableCommand {
         let targetCopy = try work.prepareTarget(targetManifest, from: target)
         let runner = SubcommandRunner()
         var runs: [ComparisonRun] = []
-        let total = seeds * (3 + fractions.count * (3 + neighbourCounts.count))
+        let total = seeds * (3 + fractions.count * (3 + neighbourCounts.count + (selfdistillExits == nil ? 0 : 1)))
         var step = 0
         func progress(_ text: String) {
             step += 1
@@ -145,7 +166,18 @@ struct ExperimentNSL: ParsableCommand {
                 if teacher == nil || seed == 1 {     // a given teacher is one model, counted once
                     runs.append(ComparisonRun(measuredTeacher, method: "teacher", fraction: fraction, seed: seed))
                 }
-                for method in methods.map(\.key) where method != "teacher" {
+                if selfdistillExits != nil {
+                    let cell = work.path("runs/\(ExperimentFolder.fractionName(fraction))/seed-\(seed)/selfdistill")
+                    let model = cell + "/model"
+                    let result = try measure(model: model, cell: cell, manifest: targetCopy, runner: runner,
+                                             describe: { progress("\(ComparisonTable.percentName(fraction)) labels, seed \(seed), selfdistill: \($0)") }) {
+                        try runner.sergraph(["train", "selfdistill", "--encoder", teacherFolder, "--data", teachers, "--exits", selfdistillExits!,
+                                             "-o", model, "--labels", labels, "--seed", String(seed)] + teacherEpochArguments + split(selfdistillOptions),
+                                            log: cell + "/train.log")
+                    }
+                    runs += try ComparisonRun.exits(result, folder: model, requested: exitLayers, fraction: fraction, seed: seed)
+                }
+                for method in methods.map(\.key) where method != "teacher" && !method.hasPrefix("exit-") {
                     let cell = work.path("runs/\(ExperimentFolder.fractionName(fraction))/seed-\(seed)/\(method)")
                     let model = cell + "/model"
                     let arguments: [String]
@@ -198,8 +230,8 @@ struct ExperimentNSL: ParsableCommand {
                          describe: (String) -> Void, train: (() throws -> Void)? = nil) throws -> [String: Any] {
         let resultFile = cell + "/result.json"
         if let cached = try? Data(contentsOf: URL(fileURLWithPath: resultFile)),
-           let result = try? JSONSerialization.jsonObject(with: cached) as? [String: Any], result["ua"] is Double {
-            describe(String(format: "cached, UA %.3f WA %.3f", result["ua"] as! Double, result["wa"] as? Double ?? 0))
+           let result = try? JSONSerialization.jsonObject(with: cached) as? [String: Any], let summary = Self.summary(of: result) {
+            describe("cached, " + summary)
             return result
         }
         let started = Date()
@@ -210,13 +242,26 @@ struct ExperimentNSL: ParsableCommand {
         }
         let text = try runner.sergraph(["eval", model, "--data", manifest, "--split", "test", "--json", "--jobs", "1",
                                         "--png", cell + "/confusion.png"], log: cell + "/eval.log", capture: true)
-        guard let result = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any], let ua = result["ua"] as? Double else {
+        guard let result = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any], let summary = Self.summary(of: result) else {
             printError("error: `sergraph eval \(model)` printed no JSON result (\(cell)/eval.log)")
             throw ExitCode.failure
         }
         try Data(text.utf8).write(to: URL(fileURLWithPath: resultFile), options: .atomic)
-        describe(String(format: "UA %.3f WA %.3f (%.0f s)", ua, result["wa"] as? Double ?? 0, Date().timeIntervalSince(started)))
+        describe(summary + String(format: " (%.0f s)", Date().timeIntervalSince(started)))
         return result
+    }
+
+    /// "UA … WA …" of an eval result, one per row of an exit folder's; nil when it is not one.
+    private static func summary(of result: [String: Any]) -> String? {
+        func line(_ row: [String: Any]) -> String? {
+            guard let ua = row["ua"] as? Double else { return nil }
+            return String(format: "UA %.3f WA %.3f", ua, row["wa"] as? Double ?? 0)
+        }
+        if let rows = result["rows"] as? [[String: Any]] {
+            let lines = rows.compactMap { row in line(row).map { "\(row["name"] as? String ?? "?") \($0)" } }
+            return lines.isEmpty || lines.count != rows.count ? nil : lines.joined(separator: ", ")
+        }
+        return line(result)
     }
 
     static func runsCSV(_ runs: [ComparisonRun]) -> String {
@@ -232,6 +277,35 @@ extension ComparisonRun {
         self.init(method: method, fraction: fraction, seed: seed, ua: result["ua"] as? Double ?? 0, wa: result["wa"] as? Double ?? 0,
                   parameters: result["parameters"] as? Int ?? 0, bytes: result["bytes"] as? Int ?? 0,
                   secondsPerAudioSecond: result["seconds_per_audio_second"] as? Double ?? 0)
+    }
+}
+
+extension ComparisonRun {
+    /// The runs of a self-distilled folder's `sergraph eval --json` result: "exit-K" for each requested
+    /// exit K and "exit-last" for the deepest layer (not `auto`), each with its CPU time per second of
+    /// audio and the folder's size (every exit loads the whole folder).
+    static func exits(_ result: [String: Any], folder: String, requested: [Int], fraction: Double, seed: Int) throws -> [ComparisonRun] {
+        let (parameters, bytes) = try exitFolderSize(folder)
+        let rows = result["rows"] as? [[String: Any]] ?? []
+        return rows.compactMap { row in
+            guard let name = row["name"] as? String, name.hasPrefix("exit "), let layer = Int(name.dropFirst(5)) else { return nil }
+            return ComparisonRun(method: requested.contains(layer) ? "exit-\(layer)" : "exit-last", fraction: fraction, seed: seed,
+                                 ua: row["ua"] as? Double ?? 0, wa: row["wa"] as? Double ?? 0, parameters: parameters, bytes: bytes,
+                                 secondsPerAudioSecond: row["cpu_seconds_per_audio_second"] as? Double ?? 0)
+        }
+    }
+
+    /// Parameters of model.safetensors and exits.safetensors, and bytes of the folder's model files.
+    private static func exitFolderSize(_ folder: String) throws -> (parameters: Int, bytes: Int) {
+        var parameters = 0, bytes = 0
+        for name in ["config.json", "model.safetensors", "exits.safetensors", "exits.json"] {
+            let path = (folder as NSString).appendingPathComponent(name)
+            bytes += (try FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue ?? 0
+            if name.hasSuffix(".safetensors") {
+                parameters += try SafeTensorsFile(path: path).entries.values.reduce(0) { $0 + $1.shape.reduce(1, *) }
+            }
+        }
+        return (parameters, bytes)
     }
 }
 

@@ -29,11 +29,12 @@ import TestSupport
         let arguments = ["experiment", "nsl", "--source", source, "--target", target, "-o", output, "--seeds", "1",
                          "--labelled-fraction", "0.5", "--max-neighbors", "3", "--threshold=-1", "--epochs", "1", "--teacher-epochs", "1",
                          "--student-options=--window-frames 32 --hop-frames 8 --threads 1",
-                         "--teacher-options=--threads 1"]
+                         "--teacher-options=--threads 1", "--selfdistill-exits", "1",
+                         "--selfdistill-options=--crop 1 --batch-size 4 --threads 1"]
         let run = try runCommand(sergraphExecutable, arguments)
         try #require(run.status == 0, "\(run.stderr)")
         let progress = run.stderr.split(separator: "\n").filter { $0.hasPrefix("[") }
-        #expect(progress.count == 7 && progress.last?.hasPrefix("[7/7] 50% labels, seed 1, nsl-k3: UA") == true, "\(run.stderr)")
+        #expect(progress.count == 8 && progress.last?.hasPrefix("[8/8] 50% labels, seed 1, nsl-k3: UA") == true, "\(run.stderr)")
 
         // Half of each class's two target train clips keep their label; the teachers' manifest leaves the others out.
         let students = try csvRows(output + "/data/target-labels-50pc-seed-1.csv")
@@ -45,10 +46,25 @@ import TestSupport
         let cells = ["student": "runs/labels-50pc/seed-1/student", "finetune": "runs/labels-50pc/seed-1/finetune",
                      "frozen": "runs/labels-50pc/seed-1/frozen", "nsl-k3": "runs/labels-50pc/seed-1/nsl-k3", "teacher": "runs/teacher/seed-1"]
         let table = try csvRows(output + "/table.csv")
-        #expect(table.map { $0["method"] ?? "" } == ["student", "finetune", "frozen", "nsl-k3", "teacher"])
+        #expect(table.map { $0["method"] ?? "" } == ["student", "finetune", "frozen", "exit-1", "exit-last", "nsl-k3", "teacher"])
         let text = try String(contentsOfFile: output + "/table.txt", encoding: .utf8)
         #expect(run.stdout == text)
-        for row in table {
+        // The self-distilled folder's eval rows (exit 1 and the teacher's deepest layer 3), its whole folder's size.
+        let exits = try json(output + "/runs/labels-50pc/seed-1/selfdistill/result.json")
+        #expect(exits["split"] as? String == "test" && exits["clips"] as? Int == 5 && exits["exits"] as? [Int] == [1, 3])
+        let exitRows = try #require(exits["rows"] as? [[String: Any]])
+        let modelFiles = ["config.json", "model.safetensors", "exits.safetensors", "exits.json"].map { output + "/runs/labels-50pc/seed-1/selfdistill/model/" + $0 }
+        let folderBytes = try modelFiles.reduce(0) { $0 + (try FileManager.default.attributesOfItem(atPath: $1)[.size] as! NSNumber).intValue }
+        for (method, name, words) in [("exit-1", "exit 1", "exit 1"), ("exit-last", "exit 3", "deepest exit")] {
+            let row = try #require(table.first { $0["method"] == method })
+            let result = try #require(exitRows.first { $0["name"] as? String == name })
+            #expect(Double(row["ua_mean"]!) == result["ua"] as? Double && Double(row["wa_mean"]!) == result["wa"] as? Double, "\(method)")
+            #expect(Double(row["seconds_per_audio_second"]!) == result["cpu_seconds_per_audio_second"] as? Double, "\(method)")
+            #expect(Int(row["bytes"]!) == folderBytes && Int(row["parameters"]!)! > Int(table.first { $0["method"] == "teacher" }!["parameters"]!)!)
+            let line = try #require(text.split(separator: "\n").first { $0.contains(words) })
+            #expect(line.contains(String(format: "%.3f ± 0.000", result["ua"] as! Double)), "\(line)")
+        }
+        for row in table where !(row["method"]!.hasPrefix("exit-")) {
             let method = try #require(row["method"])
             let result = try json(output + "/" + cells[method]! + "/result.json")
             #expect(result["split"] as? String == "test" && result["clips"] as? Int == 5)
@@ -60,7 +76,7 @@ import TestSupport
                 "finetune": "fine-tuned", "frozen": "frozen teacher", "teacher": "source only"][method]!) })
             #expect(line.contains(String(format: "%.3f ± 0.000", result["ua"] as! Double)) && line.contains(" \(result["bytes"] as! Int) "), "\(line)")
         }
-        #expect(try csvRows(output + "/runs.csv").count == 5)
+        #expect(try csvRows(output + "/runs.csv").count == 7)
         let graph = try #require(try json(output + "/" + cells["nsl-k3"]! + "/model/model.json")["training"] as? [String: Any])["graph"] as? [String: Any]
         #expect(graph?["max_neighbors"] as? Int == 3 && graph?["file"] as? String == output + "/graphs/seed-1.tsv")
         let png = try Data(contentsOf: URL(fileURLWithPath: output + "/table.png"))
@@ -70,6 +86,6 @@ import TestSupport
         let again = try runCommand(sergraphExecutable, arguments)
         #expect(again.status == 0 && again.stdout == text, "\(again.stderr)")
         let lines = again.stderr.split(separator: "\n").filter { $0.hasPrefix("[") }
-        #expect(lines.count == 7 && lines.allSatisfy { $0.contains("cached") }, "\(again.stderr)")
+        #expect(lines.count == 8 && lines.allSatisfy { $0.contains("cached") }, "\(again.stderr)")
     }
 }
