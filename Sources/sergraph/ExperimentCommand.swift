@@ -184,7 +184,7 @@ struct ExperimentNSL: ParsableCommand {
                     switch method {
                     case "finetune", "frozen":
                         arguments = ["train", "teacher", "--data", teachers, "-o", model, "--labels", labels, "--seed", String(seed),
-                                     "--from", teacherFolder] + (method == "frozen" ? ["--freeze-encoder"] : []) + teacherEpochArguments
+                                     "--from", teacherFolder] + (method == "frozen" ? ["--freeze-encoder", "--new-head"] : []) + teacherEpochArguments
                             + split(teacherOptions)
                     default:
                         arguments = ["train", "student", "--data", students, "-o", model, "--labels", labels, "--seed", String(seed)]

@@ -77,6 +77,9 @@ import TestSupport
             #expect(line.contains(String(format: "%.3f ± 0.000", result["ua"] as! Double)) && line.contains(" \(result["bytes"] as! Int) "), "\(line)")
         }
         #expect(try csvRows(output + "/runs.csv").count == 7)
+        // "Frozen teacher + new head": the teacher's own head (its labels match the target's) is replaced, not retrained.
+        let frozenLog = try String(contentsOfFile: output + "/" + cells["frozen"]! + "/train.log", encoding: .utf8)
+        #expect(frozenLog.contains("--freeze-encoder --new-head") && frozenLog.contains("replaced by a fresh one"), "\(frozenLog)")
         let graph = try #require(try json(output + "/" + cells["nsl-k3"]! + "/model/model.json")["training"] as? [String: Any])["graph"] as? [String: Any]
         #expect(graph?["max_neighbors"] as? Int == 3 && graph?["file"] as? String == output + "/graphs/seed-1.tsv")
         let png = try Data(contentsOf: URL(fileURLWithPath: output + "/table.png"))
