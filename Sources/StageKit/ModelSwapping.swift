@@ -22,6 +22,17 @@ public protocol ModelSwapping: Processor {
     /// Makes `prepared` (from this stage's `loadModel`) the model the next block meets.
     /// - Returns: the model it replaces, for the caller to release off the audio path.
     func install(_ prepared: PreparedModel) -> PreparedModel
+
+    /// The files a complete model folder holds: `watch: true` reloads the model once all of
+    /// them are present and have stopped changing.
+    static var modelFiles: [String] { get }
+}
+
+/// The `watch` parameter of stages whose model can be swapped, declared once for all of them.
+public enum ModelWatch {
+    /// Reload the model when its folder changes (read by the control plane of a run).
+    public static let parameter = Parameter<Bool>("watch", default: false,
+                                                  doc: "reload the model when its folder changes (once its files are complete, settled and valid)")
 }
 
 /// A model loaded and checked, ready to be installed between two blocks.

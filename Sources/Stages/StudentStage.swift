@@ -7,8 +7,7 @@ import StageKit
 public final class StudentStage: Stage, ModelSwapping {
     public static let model = Parameter<String>("model", path: .input,
                                                 doc: "model folder: model.json and model.safetensors (format sergraph-student 1)")
-    public static let watch = Parameter<Bool>("watch", default: false,
-                                              doc: "reload the model when its folder changes (once model.json and model.safetensors are complete and valid)")
+    public static let watch = ModelWatch.parameter
     public static let batch = Parameter<Int>("batch", default: 8, range: 1...256, doc: "windows per forward pass (buffers are sized for it once)")
 
     public static let info = StageInfo(
@@ -95,6 +94,8 @@ public final class StudentStage: Stage, ModelSwapping {
     }
 
     public var model: ModelRegistry.Entry? { running?.entry }
+
+    public static let modelFiles = ["model.json", "model.safetensors"]
 
     public func loadModel(from folder: String, models: ModelRegistry) throws -> PreparedModel {
         let loaded = try models.model(at: folder, variant: "student") { try StudentModel(folder: $0) }

@@ -18,7 +18,7 @@ public final class Wav2Vec2ClassifierStage: Stage, ModelSwapping {
         inputs: [PortSpec("in", .audio, doc: "16 kHz mono audio")],
         outputs: [PortSpec("out", .posterior, doc: "one row of class probabilities per window, labelled from config.json's id2label"),
                   PortSpec("embedding", .embedding, doc: "the projector's output averaged over the window's frames (classifier_proj_size wide)")],
-        parameters: [model, window, Wav2Vec2Stage.hop, Wav2Vec2Stage.precision, Wav2Vec2Stage.segment, Wav2Vec2Stage.overlap])
+        parameters: [model, ModelWatch.parameter, window, Wav2Vec2Stage.hop, Wav2Vec2Stage.precision, Wav2Vec2Stage.segment, Wav2Vec2Stage.overlap])
 
     private let modelPath: String
     private let precision: Precision
@@ -73,6 +73,8 @@ public final class Wav2Vec2ClassifierStage: Stage, ModelSwapping {
     }
 
     public var model: ModelRegistry.Entry? { encoderStage?.model }
+
+    public static let modelFiles = Wav2Vec2Stage.modelFiles
 
     /// Loads the checkpoint in `folder` as `wav2vec2-encoder` does, with the layers its head reads,
     /// and refuses one without a head; the labels are its id2label (see `LabelFollowing`).

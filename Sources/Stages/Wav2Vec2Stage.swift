@@ -33,7 +33,7 @@ public final class Wav2Vec2Stage: Stage, ModelSwapping {
         summary: "wav2vec 2.0 / HuBERT embeddings (Hugging Face checkpoint folder) per window or per frame, with early exit.",
         inputs: [PortSpec("in", .audio, doc: "16 kHz mono audio")],
         outputs: [PortSpec("out", .embedding, doc: "one row per window (pooling: mean) or per 20 ms frame (pooling: frames)")],
-        parameters: [model, window, hop, layers, outputLayers, combine, layerWeights, pooling, precision, segment, overlap])
+        parameters: [model, ModelWatch.parameter, window, hop, layers, outputLayers, combine, layerWeights, pooling, precision, segment, overlap])
 
     private let modelPath: String
     private let models: ModelRegistry
@@ -156,6 +156,9 @@ public final class Wav2Vec2Stage: Stage, ModelSwapping {
     }
 
     public var model: ModelRegistry.Entry? { running?.entry }
+
+    /// A Hugging Face checkpoint's two files.
+    public static let modelFiles = ["config.json", "model.safetensors"]
 
     /// Loads the checkpoint in `folder` and checks it against this stage's parameters; only live
     /// windows (`window` above 0) take a new model, from the next window on.

@@ -27,10 +27,7 @@ final class ControlPlane {
             }
         }
         hangup.resume()
-        let watched = pipeline.graph.stages.compactMap { node -> (stage: String, folder: String)? in
-            guard case .flag(true)? = node.parameters["watch"], case .text(let folder)? = node.parameters["model"] else { return nil }
-            return (node.name, folder)
-        }
+        let watched = pipeline.watchedModelFolders
         watch = ModelFolderWatch(watched) { stage in
             guard let folder = watched.first(where: { $0.stage == stage })?.folder else { return }
             if let swap = try? controller.swap(stage: stage, folder: folder) {

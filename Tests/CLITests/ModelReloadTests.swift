@@ -52,4 +52,39 @@ import TestSupport
         let finished = run.interrupt()
         #expect(finished.status == 0, "\(finished.stderr)")
     }
+
+    /// `watch: true` on a Hugging Face checkpoint (config.json + model.safetensors): another
+    /// checkpoint of the same width copied over it is loaded once both files have settled.
+    @Test func watchReloadsAnEncoderCheckpoint() throws {
+        let folder = try TemporaryFolder("reload-encoder")
+        let fixtures = packageRoot + "/Tests/Fixtures/wav2vec2"
+        let model = folder.file("model")
+        try FileManager.default.copyItem(atPath: fixtures + "/base-tiny", toPath: model)
+        let audio = folder.file("long.wav")
+        try #require(runCommand("sox", [packageRoot + "/Tests/Fixtures/speech-16k.wav", audio, "repeat", "60"]).status == 0)
+        let graph = folder.file("g.yaml")
+        try """
+            chain:
+              - file-source: {path: \(audio)}
+              - wav2vec2-encoder: {model: \(model), watch: true, window: 0.5, hop: 0.25}
+              - {type: npy-sink, path: embeddings.npy}
+            """.write(toFile: graph, atomically: true, encoding: .utf8)
+        let socket = folder.file("run.sock")
+        let run = try RunningCommand(sergraphExecutable, ["run", graph, "--control", socket, "-o", folder.file("out")])
+        run.wait(for: "control: sergraph ctl status --control \(socket)")
+        func hash() throws -> String? {
+            let stages = try ctl(socket, ["status"]).answer?["stages"] as? [[String: Any]]
+            return (stages?.first { $0["name"] as? String == "wav2vec2-encoder" }?["model"] as? [String: Any])?["hash"] as? String
+        }
+        let original = try #require(try hash())
+        for file in ["config.json", "model.safetensors"] {
+            try FileManager.default.removeItem(atPath: model + "/" + file)
+            try FileManager.default.copyItem(atPath: fixtures + "/hubert-tiny/" + file, toPath: model + "/" + file)
+        }
+        run.wait(for: "watch: stage 'wav2vec2-encoder' reloaded")
+        let swapped = try hash()
+        #expect(swapped != nil && swapped != original, "\(run.stderr)")
+        let finished = run.interrupt()
+        #expect(finished.status == 0, "\(finished.stderr)")
+    }
 }

@@ -11,7 +11,7 @@ import TestSupport
         let model = folder.file("model")
         try FileManager.default.createDirectory(atPath: model, withIntermediateDirectories: true)
         let reloads = Counter()
-        let watch = ModelFolderWatch([("student", model)], interval: 0.02, settle: 0.2) { stage in
+        let watch = ModelFolderWatch([("student", model, ["model.json", "model.safetensors"])], interval: 0.02, settle: 0.2) { stage in
             #expect(stage == "student")
             reloads.add()
         }

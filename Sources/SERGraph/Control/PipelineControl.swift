@@ -112,6 +112,16 @@ extension Pipeline {
         }
     }
 
+    /// The model folders of the stages with `watch: true`, with the files each needs complete.
+    public var watchedModelFolders: [(stage: String, folder: String, files: [String])] {
+        graph.stages.indices.compactMap { index in
+            let node = graph.stages[index]
+            guard let swapping = swappers[index], case .flag(true)? = node.parameters["watch"],
+                  case .text(let folder)? = node.parameters["model"] else { return nil }
+            return (node.name, folder, type(of: swapping).modelFiles)
+        }
+    }
+
     /// Sends an `error` event saying `message` about stage `stage` to every sink that takes
     /// events, between two blocks, at the latest block time the stage feeding it has received. A sink that fails to take
     /// it is left alone (the run reports its own failures).
