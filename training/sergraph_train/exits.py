@@ -11,12 +11,13 @@ the first layer; in transformers 5 the last one too is taken before a stable-lay
 encoder's final layer norm).
 """
 import json
-import os
 import pathlib
 
 import safetensors.torch
 import torch
 from torch import nn
+
+from .export import write_replacing
 
 FORMAT = "sergraph-exits"
 FORMAT_VERSION = 1
@@ -82,22 +83,15 @@ class ExitHeads(nn.Module):
         return {f"exits.{name}": tensor.detach().contiguous().float() for name, tensor in self.heads.state_dict().items()}
 
 
-def _replace(path: pathlib.Path, write):
-    partial = path.with_name(path.name + ".partial")
-    write(partial)
-    os.chmod(partial, 0o644)
-    os.replace(partial, path)
-
-
 def write_exit_folder(folder, encoder, heads: ExitHeads, training=None):
     """Writes the encoder (save_pretrained: config.json + model.safetensors) and the heads
     (exits.safetensors, then exits.json last, so a folder with exits.json is complete)."""
     folder = pathlib.Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     encoder.save_pretrained(str(folder), safe_serialization=True)
-    _replace(folder / "exits.safetensors",
+    write_replacing(folder / "exits.safetensors",
              lambda path: safetensors.torch.save_file(heads.state(), str(path), metadata={"format": "pt"}))
-    _replace(folder / "exits.json", lambda path: path.write_text(json.dumps(heads.description(training), indent=2) + "\n"))
+    write_replacing(folder / "exits.json", lambda path: path.write_text(json.dumps(heads.description(training), indent=2) + "\n"))
 
 
 def read_exit_heads(folder):

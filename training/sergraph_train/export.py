@@ -47,13 +47,18 @@ def write_model_folder(folder, model: Student, labels, features, window, normali
                           "std": [float(v) for v in normalization["std"]]},
         "training": training,
     }
-    weights = folder / "model.safetensors.partial"
-    safetensors.torch.save_file(exported_state(model), str(weights), metadata={"format": "pt"})
-    os.chmod(weights, 0o644)
-    os.replace(weights, folder / "model.safetensors")
-    text = folder / "model.json.partial"
-    text.write_text(json.dumps(description, indent=2) + "\n")
-    os.replace(text, folder / "model.json")
+    write_replacing(folder / "model.safetensors",
+                    lambda path: safetensors.torch.save_file(exported_state(model), str(path), metadata={"format": "pt"}))
+    write_replacing(folder / "model.json", lambda path: path.write_text(json.dumps(description, indent=2) + "\n"))
+
+
+def write_replacing(path: pathlib.Path, write):
+    """Writes `path` whole or not at all: `write(partial)` fills PATH.partial, which then
+    replaces `path` (mode 0644), so a reader never sees a half-written file."""
+    partial = path.with_name(path.name + ".partial")
+    write(partial)
+    os.chmod(partial, 0o644)
+    os.replace(partial, path)
 
 
 def read_model_folder(folder):
