@@ -86,6 +86,13 @@ struct ExitBudget {
         secondsPerOperation = secondsPerOperation.map { $0 + smoothing * (rate - $0) } ?? rate
     }
 
+    /// The same machine's rate with another model's per-exit `costs`.
+    func rescaled(to costs: [Double]) -> ExitBudget {
+        var budget = ExitBudget(costs: costs, smoothing: smoothing)
+        budget.secondsPerOperation = secondsPerOperation
+        return budget
+    }
+
     /// The time the smoothed rate expects exit `index` to take, nil before any measurement.
     func expectedSeconds(exit index: Int) -> Double? { secondsPerOperation.map { $0 * costs[index] } }
 }

@@ -9,8 +9,9 @@ import StageKit
 ///
 /// A sibling of `wav2vec2-encoder` (embeddings) and `wav2vec2-classifier` (a Hugging Face
 /// head over the whole encoder) rather than a mode of either: its model is the exit folder,
-/// it decides per window how deep to go, and it says which exit answered.
-public final class Wav2Vec2EarlyExitStage: Stage {
+/// it decides per window how deep to go, and it says which exit answered. Its model can be
+/// swapped while running (`sergraph ctl swap`, `watch: true`): the next window meets it.
+public final class Wav2Vec2EarlyExitStage: Stage, ModelSwapping {
     public static let model = Parameter<String>("model", path: .input,
                                                 doc: "folder with config.json, model.safetensors, exits.json and exits.safetensors")
     public static let window = Parameter<Double>("window", default: 1, range: 0...3600, unit: "s",
@@ -24,7 +25,6 @@ public final class Wav2Vec2EarlyExitStage: Stage {
                                                              doc: "exit: auto: max (largest posterior) or entropy (1 − entropy / ln classes)")
     public static let budget = Parameter<Double>("exit-budget", default: 0.05, range: 0.000001...3600, unit: "s", live: true,
                                                  doc: "exit: budget: CPU time per window (of the graph's thread) the exit must keep inside")
-    public static let precision = Parameter<Precision>("precision", default: .float32, doc: "float32, or bfloat16 transformer products (oneDNN)")
 
     public static let info = StageInfo(
         name: "wav2vec2-early-exit",
@@ -32,7 +32,7 @@ public final class Wav2Vec2EarlyExitStage: Stage {
         inputs: [PortSpec("in", .audio, doc: "16 kHz mono audio")],
         outputs: [PortSpec("out", .posterior, doc: "one row of class probabilities per window, from the exit used"),
                   PortSpec("exit", .event, doc: "one `exit` event per window: layer (the exit used), label, confidence, cpu (seconds)")],
-        parameters: [model, window, hop, exit, threshold, confidence, budget, precision])
+        parameters: [model, ModelWatch.parameter, window, hop, exit, threshold, confidence, budget, Wav2Vec2Stage.precision])
 
     private let modelPath: String
     private let models: ModelRegistry
@@ -44,9 +44,7 @@ public final class Wav2Vec2EarlyExitStage: Stage {
     private var threshold: Double
     private var confidence: ExitConfidence
     private var budgetSeconds: Double
-    private var model: EarlyExitModel?
-    private var policy = ExitPolicy.last
-    private var budget = ExitBudget(costs: [1])
+    private var running: Running?
     private var window = 0
     private var hop = 0
     private var pending: [Float] = []
@@ -56,7 +54,7 @@ public final class Wav2Vec2EarlyExitStage: Stage {
     public convenience init(parameters: Parameters, context: StageContext) throws {
         self.init(model: parameters[Self.model], models: context.models, window: parameters[Self.window], hop: parameters[Self.hop],
                   exit: parameters[Self.exit], threshold: parameters[Self.threshold], confidence: parameters[Self.confidence],
-                  budget: parameters[Self.budget], precision: parameters[Self.precision])
+                  budget: parameters[Self.budget], precision: parameters[Wav2Vec2Stage.precision])
     }
 
     /// The stage with its parameters' values; `clock` gives the CPU seconds the budget
@@ -79,39 +77,81 @@ public final class Wav2Vec2EarlyExitStage: Stage {
     /// `exit` against its exit layers, so a broken folder or a layer without an exit is
     /// reported at the stage's line.
     @Sendable static func check(_ parameters: Parameters) throws {
-        let model = try model(at: parameters[Self.model], precision: parameters[Self.precision], models: .shared)
+        let model = try model(at: parameters[Self.model], precision: parameters[Wav2Vec2Stage.precision], models: .shared).model
         _ = try ExitPolicy(parameters[Self.exit], exits: model.exits)
     }
 
-    static func model(at path: String, precision: Precision, models: ModelRegistry) throws -> EarlyExitModel {
+    static func model(at path: String, precision: Precision, models: ModelRegistry) throws -> (model: EarlyExitModel, entry: ModelRegistry.Entry) {
         guard EarlyExitModel.isExitFolder(path) else {
             throw StageError.failed("\(path) has no exits.json: not a self-distilled folder (`sergraph train selfdistill` writes one); "
                                     + "use wav2vec2-encoder or wav2vec2-classifier for a plain checkpoint")
         }
         return try models.model(at: path, variant: "wav2vec2 exits \(precision.rawValue)") {
             try EarlyExitModel(folder: $0, precision: precision)
-        }.model
+        }
+    }
+
+    /// A model in use with what depends on it: the exit policy checked against its exits and
+    /// the budget's per-exit costs.
+    private struct Running {
+        var model: EarlyExitModel
+        var entry: ModelRegistry.Entry
+        var policy: ExitPolicy
+        var budget: ExitBudget
+    }
+
+    /// The model in `path` ready to run with this stage's settings; a budget measured on another
+    /// model keeps its measured speed of the machine.
+    private func running(_ path: String, models: ModelRegistry, measured: ExitBudget? = nil) throws -> Running {
+        let (model, entry) = try Self.model(at: path, precision: precision, models: models)
+        let costs = model.costs(samples: window > 0 ? window : 16000)
+        return Running(model: model, entry: entry, policy: try ExitPolicy(policyText, exits: model.exits),
+                       budget: measured.map { $0.rescaled(to: costs) } ?? ExitBudget(costs: costs))
+    }
+
+    private func outputs(_ model: EarlyExitModel) -> [StreamFormat] {
+        var posterior = StreamFormat.posterior(labels: model.labels, hop: window > 0 ? hop : 1, sampleRate: 16000)
+        if window > 0 { posterior.settings["window.span"] = String(window) }
+        return [posterior, .event(sampleRate: 16000, fields: ["layer", "label", "confidence", "cpu"])]
     }
 
     public func prepare(inputs: [StreamFormat]) throws -> [StreamFormat] {
         try inputs[0].require(sampleRate: 16000, port: "in")
         try inputs[0].require(channels: 1, port: "in")
-        let model = try Self.model(at: modelPath, precision: precision, models: models)
-        policy = try ExitPolicy(policyText, exits: model.exits)
         window = Int(windowSeconds * 16000)
         hop = Int(hopSeconds * 16000)
-        budget = ExitBudget(costs: model.costs(samples: window > 0 ? window : 16000))
-        self.model = model
-        var posterior = StreamFormat.posterior(labels: model.labels, hop: window > 0 ? hop : 1, sampleRate: 16000)
-        if window > 0 { posterior.settings["window.span"] = String(window) }
-        return [posterior, .event(sampleRate: 16000, fields: ["layer", "label", "confidence", "cpu"])]
+        let running = try running(modelPath, models: models)
+        self.running = running
+        return outputs(running.model)
+    }
+
+    public var model: ModelRegistry.Entry? { running?.entry }
+
+    /// The encoder checkpoint's files and the heads'.
+    public static let modelFiles = Wav2Vec2Stage.modelFiles + ["exits.json", "exits.safetensors"]
+
+    /// Loads the self-distilled folder `folder` and checks the `exit` in force against its exits;
+    /// the next window, and every later one, runs on it.
+    public func loadModel(from folder: String, models: ModelRegistry) throws -> PreparedModel {
+        guard let current = running else { throw StageError.failed("the model is loaded before formats are agreed") }
+        let next = try running(folder, models: models, measured: current.budget)
+        return PreparedModel(entry: next.entry, outputs: outputs(next.model), payload: next)
+    }
+
+    public func install(_ prepared: PreparedModel) -> PreparedModel {
+        guard var next = prepared.payload as? Running, let replaced = running else { return prepared }
+        // An `exit` set while the model loaded holds if the new model has that exit.
+        if let policy = try? ExitPolicy(policyText, exits: next.model.exits) { next.policy = policy }
+        policyText = next.policy.description
+        running = next
+        return PreparedModel(entry: replaced.entry, outputs: outputs(replaced.model), payload: replaced)
     }
 
     /// exit, exit-threshold, exit-confidence and exit-budget take effect from the next window; an
     /// exit layer the model lacks is refused and the policy in force stays.
     public func apply(_ change: ParameterChange) throws {
         if let text = change[Self.exit] {
-            if let model { policy = try ExitPolicy(text, exits: model.exits) }
+            if let model = running?.model { running?.policy = try ExitPolicy(text, exits: model.exits) }
             policyText = text
         }
         if let threshold = change[Self.threshold] { self.threshold = threshold }
@@ -147,7 +187,9 @@ public final class Wav2Vec2EarlyExitStage: Stage {
 
     /// Runs the encoder as deep as the policy asks for `samples` and emits the exit's posteriors and its `exit` event.
     private func decide(_ samples: [Float], at time: Int64, output: Output) throws {
-        guard let model, model.encoder.config.frames(forSamples: samples.count) > 0 else { return }
+        guard var running, running.model.encoder.config.frames(forSamples: samples.count) > 0 else { return }
+        defer { self.running = running }
+        let (model, policy) = (running.model, running.policy)
         let started = clock()
         var pass = try model.encoder.start(samples)
         var chosen = 0
@@ -155,7 +197,7 @@ public final class Wav2Vec2EarlyExitStage: Stage {
         switch policy {
         case .layer(let layer): chosen = model.exits.firstIndex(of: layer) ?? model.heads.count - 1
         case .last: chosen = model.heads.count - 1
-        case .budget: chosen = budget.choose(budget: budgetSeconds)
+        case .budget: chosen = running.budget.choose(budget: budgetSeconds)
         case .auto: chosen = 0
         }
         while true {
@@ -165,7 +207,7 @@ public final class Wav2Vec2EarlyExitStage: Stage {
             chosen += 1
         }
         let seconds = max(0, clock() - started)
-        if policy != .auto { budget.record(exit: chosen, seconds: seconds) }
+        if policy != .auto { running.budget.record(exit: chosen, seconds: seconds) }
         let best = result.posteriors.indices.max { result.posteriors[$0] < result.posteriors[$1] } ?? 0
         try output.emit(Block(time: time, width: model.labels.count, values: result.posteriors), port: 0)
         let event = Event(time: time, duration: Int64(samples.count), name: "exit", fields: [

@@ -76,6 +76,15 @@ import TestSupport
         }
     }
 
+    /// The output of an ordinary run of `graph` with each model, run once per model in `folder`.
+    func ordinaryRuns(of graph: @escaping (String) -> String, in folder: TemporaryFolder) -> (String) throws -> NpyArray {
+        { model in
+            let run = folder.file("reference-\((model as NSString).lastPathComponent)")
+            if !FileManager.default.fileExists(atPath: run) { try self.pipeline(graph(model), in: run).run() }
+            return try NpyArray(path: run + "/out.npy")
+        }
+    }
+
     func encoderGraph(_ model: String) -> String {
         """
         chain:
@@ -112,11 +121,8 @@ import TestSupport
         let windows = outcomes.compactMap { try? $0.get().windowsBefore }
         #expect(windows == windows.sorted() && Set(windows).count == windows.count, "\(windows)")
         let outputs = try NpyArray(path: folder.file("live/out.npy"))
-        try expectEachWindow(outputs, from: base, swaps: zip(swaps.map(\.1), outcomes).map { ($0, $1) }) { model in
-            let run = folder.file("reference-\((model as NSString).lastPathComponent)")
-            if !FileManager.default.fileExists(atPath: run) { try self.pipeline(encoderGraph(model), in: run).run() }
-            return try NpyArray(path: run + "/out.npy")
-        }
+        try expectEachWindow(outputs, from: base, swaps: zip(swaps.map(\.1), outcomes).map { ($0, $1) },
+                             reference: ordinaryRuns(of: encoderGraph, in: folder))
     }
 
     @Test func classifierSwapsHeadsAndLayerSums() throws {
@@ -140,11 +146,41 @@ import TestSupport
             #expect("\(error)".contains("is an encoder without a classification head"), "\(error)")
         }
         try expectEachWindow(try NpyArray(path: folder.file("live/out.npy")), from: plain,
-                             swaps: zip(swaps.map(\.1), outcomes).map { ($0, $1) }) { model in
-            let run = folder.file("reference-\((model as NSString).lastPathComponent)")
-            if !FileManager.default.fileExists(atPath: run) { try self.pipeline(graph(model), in: run).run() }
-            return try NpyArray(path: run + "/out.npy")
+                             swaps: zip(swaps.map(\.1), outcomes).map { ($0, $1) }, reference: ordinaryRuns(of: graph, in: folder))
+    }
+
+    @Test func earlyExitSwapsFoldersAndChecksTheExitInForce() throws {
+        let folder = try TemporaryFolder("swap-exits")
+        func graph(_ model: String) -> String {
+            """
+            chain:
+              - file-source: {path: \(speech), block: 400}
+              - wav2vec2-early-exit: {model: \(model), window: 0.5, hop: 0.1, exit: 1}
+              - {type: npy-sink, from: wav2vec2-early-exit.out, path: "{stem}.npy"}
+            """
         }
+        let exits = packageRoot + "/Tests/Fixtures/wav2vec2-exits"
+        let (base, large) = (exits + "/base-tiny-exits", exits + "/large-tiny-exits")
+        // The base folder with only its layer-3 exit declared: the graph's `exit: 1` does not fit it.
+        let deepOnly = folder.file("deep-only")
+        try FileManager.default.copyItem(atPath: base, toPath: deepOnly)
+        let description = try String(contentsOfFile: deepOnly + "/exits.json", encoding: .utf8)
+        let declaresOne = description.replacingOccurrences(of: #""exits": \[\s*1,\s*3\s*\]"#, with: #""exits": [3]"#,
+                                                           options: .regularExpression)
+        #expect(declaresOne != description)
+        try declaresOne.write(toFile: deepOnly + "/exits.json", atomically: true, encoding: .utf8)
+
+        let pipeline = try pipeline(graph(base), in: folder.file("live"))
+        let swaps = [("wav2vec2-early-exit", large), ("wav2vec2-early-exit", deepOnly), ("wav2vec2-early-exit", encoders + "/base-tiny"),
+                     ("wav2vec2-early-exit", base)]
+        let outcomes = try run(pipeline, swapping: swaps)
+        #expect(outcomes.map { (try? $0.get()) != nil } == [true, false, false, true])
+        if case .failure(let error) = outcomes[1] {
+            #expect("\(error)".contains("exit '1' is not one of the model's exit layers 3, last, auto or budget"), "\(error)")
+        }
+        if case .failure(let error) = outcomes[2] { #expect("\(error)".contains("has no exits.json"), "\(error)") }
+        try expectEachWindow(try NpyArray(path: folder.file("live/out.npy")), from: base,
+                             swaps: zip(swaps.map(\.1), outcomes).map { ($0, $1) }, reference: ordinaryRuns(of: graph, in: folder))
     }
 
     @Test func wholeStreamEncoderRefusesASwap() throws {
