@@ -7,21 +7,53 @@
 __attribute__((target("avx512f"))) __m512 _ZGVeN16v_expf(__m512);
 __attribute__((target("avx2,fma"))) __m256 _ZGVdN8v_expf(__m256);
 
-/* e^x for `count` floats in place, 16 at a time (AVX-512). */
-__attribute__((target("avx512f"))) static inline void sergraph_exp_avx512(float *values, long count) {
-    long i = 0;
-    for (; i + 16 <= count; i += 16) _mm512_storeu_ps(values + i, _ZGVeN16v_expf(_mm512_loadu_ps(values + i)));
-    for (; i < count; i++) values[i] = expf(values[i]);
+/* Softmax's numerators in place, values[i] = e^(values[i] - max), returning their sum; 16 at a time
+   (AVX-512), the last partial vector under a mask. */
+__attribute__((target("avx512f"))) static inline float sergraph_softmax_numerators_avx512(float *values, long count) {
+    const __m512 lowest = _mm512_set1_ps(-INFINITY);
+    const long whole = count & ~15L;
+    const __mmask16 tail = (__mmask16)((1u << (count - whole)) - 1u);
+    __m512 largest = _mm512_mask_loadu_ps(lowest, tail, values + whole);
+    for (long i = 0; i < whole; i += 16) largest = _mm512_max_ps(largest, _mm512_loadu_ps(values + i));
+    const __m512 shift = _mm512_set1_ps(_mm512_reduce_max_ps(largest));
+    __m512 sum = _mm512_setzero_ps();
+    for (long i = 0; i < whole; i += 16) {
+        const __m512 e = _ZGVeN16v_expf(_mm512_sub_ps(_mm512_loadu_ps(values + i), shift));
+        _mm512_storeu_ps(values + i, e);
+        sum = _mm512_add_ps(sum, e);
+    }
+    if (tail) {
+        const __m512 e = _ZGVeN16v_expf(_mm512_maskz_sub_ps(tail, _mm512_maskz_loadu_ps(tail, values + whole), shift));
+        _mm512_mask_storeu_ps(values + whole, tail, e);
+        sum = _mm512_mask_add_ps(sum, tail, sum, e);
+    }
+    return _mm512_reduce_add_ps(sum);
 }
 
-/* e^x for `count` floats in place, 8 at a time (AVX2). */
-__attribute__((target("avx2,fma"))) static inline void sergraph_exp_avx2(float *values, long count) {
-    long i = 0;
-    for (; i + 8 <= count; i += 8) _mm256_storeu_ps(values + i, _ZGVdN8v_expf(_mm256_loadu_ps(values + i)));
-    for (; i < count; i++) values[i] = expf(values[i]);
+/* The same, 8 at a time (AVX2), the last partial vector one by one. */
+__attribute__((target("avx2,fma"))) static inline float sergraph_softmax_numerators_avx2(float *values, long count) {
+    const long whole = count & ~7L;
+    __m256 largest8 = _mm256_set1_ps(-INFINITY);
+    for (long i = 0; i < whole; i += 8) largest8 = _mm256_max_ps(largest8, _mm256_loadu_ps(values + i));
+    __m128 largest4 = _mm_max_ps(_mm256_castps256_ps128(largest8), _mm256_extractf128_ps(largest8, 1));
+    largest4 = _mm_max_ps(largest4, _mm_movehl_ps(largest4, largest4));
+    float largest = _mm_cvtss_f32(_mm_max_ss(largest4, _mm_movehdup_ps(largest4)));
+    for (long i = whole; i < count; i++) largest = values[i] > largest ? values[i] : largest;
+    const __m256 shift = _mm256_set1_ps(largest);
+    __m256 sum8 = _mm256_setzero_ps();
+    for (long i = 0; i < whole; i += 8) {
+        const __m256 e = _ZGVdN8v_expf(_mm256_sub_ps(_mm256_loadu_ps(values + i), shift));
+        _mm256_storeu_ps(values + i, e);
+        sum8 = _mm256_add_ps(sum8, e);
+    }
+    __m128 sum4 = _mm_add_ps(_mm256_castps256_ps128(sum8), _mm256_extractf128_ps(sum8, 1));
+    sum4 = _mm_add_ps(sum4, _mm_movehl_ps(sum4, sum4));
+    float sum = _mm_cvtss_f32(_mm_add_ss(sum4, _mm_movehdup_ps(sum4)));
+    for (long i = whole; i < count; i++) { values[i] = expf(values[i] - largest); sum += values[i]; }
+    return sum;
 }
 #else
 /* Other processors: the scalar path in VectorMath.swift (never chosen there). */
-static inline void sergraph_exp_avx512(float *values, long count) { for (long i = 0; i < count; i++) values[i] = expf(values[i]); }
-static inline void sergraph_exp_avx2(float *values, long count) { sergraph_exp_avx512(values, count); }
+static inline float sergraph_softmax_numerators_avx512(float *values, long count) { (void)values; (void)count; return NAN; }
+static inline float sergraph_softmax_numerators_avx2(float *values, long count) { (void)values; (void)count; return NAN; }
 #endif

@@ -124,48 +124,75 @@ public enum Layers {
     static func softmaxRows(_ values: UnsafeMutablePointer<Float>, rows: Int, width: Int) {
         for row in 0..<rows {
             let start = values + row * width
-            var largest = -Float.infinity
-            for index in 0..<width { largest = max(largest, start[index]) }
-            for index in 0..<width { start[index] -= largest }
-            VectorMath.exp(start, count: width)
-            var sum: Float = 0
-            for index in 0..<width { sum += start[index] }
-            let scale = 1 / sum
+            let scale = 1 / VectorMath.softmaxNumerators(start, count: width)
             for index in 0..<width { start[index] *= scale }
         }
     }
 
     /// Multi-head self-attention over x [time, width]: softmax(Q·Kᵀ/√d)·V per head, concatenated.
-    /// With several BLAS threads, the heads run in parallel, one thread each.
+    /// Each head's queries go in blocks of rows whose scores [rows, time] stay in a core's L2 cache
+    /// from one product to the next (`attentionBlockRows`); the (head, block) pairs are spread over
+    /// the BLAS threads.
     /// - Parameters: q, k, v: the projected queries, keys and values, each [time, width].
     public static func attention(q: Tensor, k: Tensor, v: Tensor, heads: Int) -> Tensor {
+        attention(q: q, k: k, v: v, heads: heads, blockRows: attentionBlockRows(time: q.shape[0]), workers: BLAS.threads)
+    }
+
+    /// `attention(q:k:v:heads:)` with `blockRows` query rows per block, on up to `workers` threads.
+    /// A block's scores Q·Kᵀ/√d go into the worker's buffer, become softmax's numerators in place,
+    /// their product with V goes straight into the block's output rows, which are then divided by
+    /// their row's sum. Q, K and V are read in place (a head is a column slice of each).
+    static func attention(q: Tensor, k: Tensor, v: Tensor, heads: Int, blockRows: Int, workers: Int) -> Tensor {
         let (time, width) = (q.shape[0], q.shape[1])
-        let size = width / heads
-        var out = [Float](repeating: 0, count: time * width)
-        q.values.withUnsafeBufferPointer { q in
-            k.values.withUnsafeBufferPointer { k in
-                v.values.withUnsafeBufferPointer { v in
-                    out.withUnsafeMutableBufferPointer { out in
+        let size = width / heads, scale = 1 / Float(size).squareRoot()
+        let blocks = (time + blockRows - 1) / blockRows, items = heads * blocks
+        let out = [Float](unsafeUninitializedCapacity: time * width) { out, initialized in
+            q.values.withUnsafeBufferPointer { q in
+                k.values.withUnsafeBufferPointer { k in
+                    v.values.withUnsafeBufferPointer { v in
                         let (q, k, v, out) = (q.baseAddress!, k.baseAddress!, v.baseAddress!, out.baseAddress!)
-                        // One score matrix per worker, reused across its heads.
-                        let workers = min(BLAS.threads, heads)
+                        let workers = max(1, min(workers, items))
                         Parallel.forEach(workers) { worker in
-                            let scores = UnsafeMutablePointer<Float>.allocate(capacity: time * time)
-                            defer { scores.deallocate() }
-                            for head in stride(from: worker, to: heads, by: workers) {
-                                let offset = head * size
-                                BLAS.gemm(q + offset, k + offset, transposeB: true, scores, m: time, n: time, k: size,
-                                          alpha: 1 / Float(size).squareRoot(), lda: width, ldb: width, ldc: time)
-                                softmaxRows(scores, rows: time, width: time)
-                                BLAS.gemm(scores, v + offset, out + offset, m: time, n: size, k: time, lda: time, ldb: width, ldc: width)
+                            let scores = UnsafeMutablePointer<Float>.allocate(capacity: blockRows * time)
+                            let inverseSums = UnsafeMutablePointer<Float>.allocate(capacity: blockRows)
+                            defer { scores.deallocate(); inverseSums.deallocate() }
+                            for item in stride(from: worker, to: items, by: workers) {
+                                let (column, first) = (item / blocks * size, item % blocks * blockRows)
+                                let rows = min(blockRows, time - first)
+                                BLAS.gemm(q + first * width + column, k + column, transposeB: true, scores, m: rows, n: time, k: size,
+                                          alpha: scale, lda: width, ldb: width, ldc: time)
+                                for row in 0..<rows {
+                                    inverseSums[row] = 1 / VectorMath.softmaxNumerators(scores + row * time, count: time)
+                                }
+                                let target = out + first * width + column
+                                BLAS.gemm(scores, v + column, target, m: rows, n: size, k: time, lda: time, ldb: width, ldc: width)
+                                for row in 0..<rows {
+                                    let outputs = target + row * width
+                                    for index in 0..<size { outputs[index] *= inverseSums[row] }
+                                }
                             }
                         }
                     }
                 }
             }
+            initialized = time * width
         }
         return Tensor(shape: [time, width], values: out)
     }
+
+    /// Query rows per attention block for `time` frames: as many as keep the block's scores
+    /// [rows, time] within twice a core's L2 cache (as the system reports it, 1 MiB if it does not),
+    /// in multiples of 16 (the sgemm kernels' tile), at least 16, at most `time`. Measured on Zen 4
+    /// (1 MiB L2): half or one L2 re-packs K and V for BLAS too often, the whole T×T leaves the caches.
+    static func attentionBlockRows(time: Int) -> Int {
+        let budget = attentionScoresBudget / MemoryLayout<Float>.size
+        return min(max(1, time), max(16, budget / max(1, time) / 16 * 16))
+    }
+
+    private static let attentionScoresBudget: Int = {
+        let l2 = sysconf(Int32(_SC_LEVEL2_CACHE_SIZE))
+        return 2 * (l2 > 0 ? l2 : 1 << 20)
+    }()
 
     /// a += b, element by element.
     public static func add(_ a: inout Tensor, _ b: Tensor) {

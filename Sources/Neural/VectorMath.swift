@@ -1,9 +1,9 @@
 import CVectorMath
 import Foundation
 
-/// Element-wise functions over buffers through glibc's vector math library (libmvec), with the
-/// widest instructions the processor has (chosen at run time by `CPUFeatures`); Swift does not
-/// vectorise libm calls itself.
+/// Softmax's exponentials over buffers through glibc's vector math library (libmvec), with the
+/// widest instructions the processor has (chosen at run time by `CPUFeatures`); Swift neither
+/// vectorises libm calls nor float reductions itself.
 enum VectorMath {
     enum Width: CaseIterable { case avx512, avx2, scalar }
 
@@ -14,12 +14,21 @@ enum VectorMath {
 
     private static let widest = width(for: .current)
 
-    /// values[i] = e^values[i], in place, on the widest path this processor has (or `width`).
-    static func exp(_ values: UnsafeMutablePointer<Float>, count: Int, width: Width = widest) {
+    /// Softmax's numerators in place, values[i] = e^(values[i] − max values), and their sum (the
+    /// denominator), on the widest path this processor has (or `width`).
+    static func softmaxNumerators(_ values: UnsafeMutablePointer<Float>, count: Int, width: Width = widest) -> Float {
         switch width {
-        case .avx512: sergraph_exp_avx512(values, count)
-        case .avx2: sergraph_exp_avx2(values, count)
-        case .scalar: for index in 0..<count { values[index] = Foundation.exp(values[index]) }
+        case .avx512: return sergraph_softmax_numerators_avx512(values, count)
+        case .avx2: return sergraph_softmax_numerators_avx2(values, count)
+        case .scalar:
+            var largest = -Float.infinity
+            for index in 0..<count { largest = max(largest, values[index]) }
+            var sum: Float = 0
+            for index in 0..<count {
+                values[index] = Foundation.exp(values[index] - largest)
+                sum += values[index]
+            }
+            return sum
         }
     }
 }

@@ -51,8 +51,10 @@ import Testing
             && (features.contains(.avx512BF16) || features.contains(.amxBF16))))
     }
 
-    /// Every vector exp path this processor can run agrees with libm's expf.
-    @Test func everyVectorExpPathMatchesLibm() {
+    /// Every softmax-numerator path this processor can run agrees with libm's expf of each value
+    /// less the largest, and returns their sum; lengths with and without a partial last vector.
+    @Test(arguments: [0, 1, 5, 16, 101])
+    func everySoftmaxNumeratorPathMatchesLibm(count: Int) {
         let widths = VectorMath.Width.allCases.filter { width in
             switch width {
             case .avx512: CPUFeatures.current.contains(.avx512f)
@@ -60,15 +62,19 @@ import Testing
             case .scalar: true
             }
         }
-        let inputs = (0..<101).map { Float($0 - 80) * 0.987 }  // −79 … 20, with a scalar tail after 96 and 96 + 8
+        // −56 … 14 in a scrambled order, so that the largest is neither first nor last.
+        let inputs = (0..<count).map { Float(($0 * 37) % 101 - 80) * 0.7 }
+        let largest = inputs.max() ?? 0
         for width in widths {
             var values = inputs
-            VectorMath.exp(&values, count: values.count, width: width)
+            let sum = VectorMath.softmaxNumerators(&values, count: values.count, width: width)
             #expect(values.count == inputs.count)
             for (got, x) in zip(values, inputs) {
-                let expected = Foundation.exp(x)
-                #expect(abs(got - expected) <= 4 * expected.ulp, "\(width) exp(\(x)) = \(got), expected \(expected)")
+                let expected = Foundation.exp(x - largest)
+                #expect(abs(got - expected) <= 4 * expected.ulp, "\(width) exp(\(x) − \(largest)) = \(got), expected \(expected)")
             }
+            let expectedSum = inputs.reduce(0.0) { $0 + Foundation.exp(Double($1 - largest)) }
+            #expect(abs(Double(sum) - expectedSum) <= 1e-6 * max(1, expectedSum), "\(width): sum \(sum), expected \(expectedSum)")
         }
     }
 
