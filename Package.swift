@@ -30,7 +30,7 @@ let package = Package(
         .systemLibrary(name: "CFFTW", pkgConfig: "fftw3f", providers: [.apt(["libfftw3-dev"])]),
         .systemLibrary(name: "CLiblo", pkgConfig: "liblo", providers: [.apt(["liblo-dev"])]),
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
-        // glibc's vector math (libmvec): vector exp for softmax.
+        // glibc's vector math (libmvec): vector exp for softmax, vector log for log-mel.
         .systemLibrary(name: "CVectorMath"),
         // oneDNN (no pkg-config file in Debian's libdnnl-dev).
         .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
@@ -46,7 +46,7 @@ let package = Package(
         // Foundation and the ABI header only.
         .target(name: "StageKit", dependencies: ["CStagePlugin"], swiftSettings: swift5),
         // Signal processing kernels.
-        .target(name: "DSP", dependencies: ["CSoxr", "CFFTW"], swiftSettings: swift5),
+        .target(name: "DSP", dependencies: ["CSoxr", "CFFTW", "CVectorMath", "CCPUFeatures"], swiftSettings: swift5),
         // Audio file reading and writing through libsndfile.
         .target(name: "AudioFiles", dependencies: ["CSndFile"], swiftSettings: swift5),
         // The JACK host: client, lock-free rings, the real-time process callback.

@@ -52,8 +52,40 @@ __attribute__((target("avx2,fma"))) static inline float sergraph_softmax_numerat
     for (long i = whole; i < count; i++) { values[i] = expf(values[i] - largest); sum += values[i]; }
     return sum;
 }
+
+/* glibc's vector logf (libmvec), 16 and 8 floats at a time. */
+__attribute__((target("avx512f"))) __m512 _ZGVeN16v_logf(__m512);
+__attribute__((target("avx2,fma"))) __m256 _ZGVdN8v_logf(__m256);
+
+/* ln x for `count` floats in place, 16 at a time (AVX-512); the last few through the same
+   vector function (masked), so that a value's logarithm does not depend on where it lies. */
+__attribute__((target("avx512f"))) static inline void sergraph_log_avx512(float *values, long count) {
+    long i = 0;
+    for (; i + 16 <= count; i += 16) _mm512_storeu_ps(values + i, _ZGVeN16v_logf(_mm512_loadu_ps(values + i)));
+    if (i < count) {
+        const __mmask16 tail = (__mmask16)((1u << (count - i)) - 1);
+        const __m512 ones = _mm512_set1_ps(1.0f);
+        _mm512_mask_storeu_ps(values + i, tail, _ZGVeN16v_logf(_mm512_mask_loadu_ps(ones, tail, values + i)));
+    }
+}
+
+/* ln x for `count` floats in place, 8 at a time (AVX2); the last few through the same vector
+   function, so that a value's logarithm does not depend on where it lies. */
+__attribute__((target("avx2,fma"))) static inline void sergraph_log_avx2(float *values, long count) {
+    long i = 0;
+    for (; i + 8 <= count; i += 8) _mm256_storeu_ps(values + i, _ZGVdN8v_logf(_mm256_loadu_ps(values + i)));
+    if (i < count) {
+        float last[8] = {1, 1, 1, 1, 1, 1, 1, 1};
+        for (long j = i; j < count; j++) last[j - i] = values[j];
+        _mm256_storeu_ps(last, _ZGVdN8v_logf(_mm256_loadu_ps(last)));
+        for (long j = i; j < count; j++) values[j] = last[j - i];
+    }
+}
 #else
 /* Other processors: the scalar path in VectorMath.swift (never chosen there). */
 static inline float sergraph_softmax_numerators_avx512(float *values, long count) { (void)values; (void)count; return NAN; }
 static inline float sergraph_softmax_numerators_avx2(float *values, long count) { (void)values; (void)count; return NAN; }
+/* Other processors: the scalar path in DSP's VectorLog.swift (never chosen there). */
+static inline void sergraph_log_avx512(float *values, long count) { for (long i = 0; i < count; i++) values[i] = logf(values[i]); }
+static inline void sergraph_log_avx2(float *values, long count) { sergraph_log_avx512(values, count); }
 #endif

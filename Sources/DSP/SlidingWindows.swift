@@ -36,18 +36,35 @@ public struct SlidingWindows: Sendable {
 
     /// Adds rows (row-major); calls `window` with each complete window and its start time.
     public mutating func push(_ values: UnsafeBufferPointer<Float>, window: (UnsafeBufferPointer<Float>, Int64) throws -> Void) rethrows {
+        let (length, hop, width, rowHop) = (length, hop, width, rowHop)
+        try push(values) { (span: UnsafeBufferPointer<Float>, count: Int, time: Int64) in
+            for index in 0..<count {
+                let start = index * hop * width
+                try window(UnsafeBufferPointer(rebasing: span[start..<(start + length * width)]), time + Int64(index * hop * rowHop))
+            }
+        }
+    }
+
+    /// Adds rows (row-major); calls `windows` with the complete windows that follow each
+    /// other without a gap, as one span of rows: `count` windows, window i starting at row
+    /// i·hop of the span, the first at stream time `time`.
+    public mutating func push(_ values: UnsafeBufferPointer<Float>,
+                              windows: (_ span: UnsafeBufferPointer<Float>, _ count: Int, _ time: Int64) throws -> Void) rethrows {
         pending.append(contentsOf: values)
         var start = 0  // rows of `pending` used up
         try pending.withUnsafeBufferPointer { rows in
+            let available = rows.count / width
             while true {
-                let dropped = min(skip, rows.count / width - start)
+                let dropped = min(skip, available - start)
                 start += dropped
                 skip -= dropped
                 pendingTime += Int64(dropped * rowHop)
-                guard skip == 0, rows.count / width - start >= length else { break }
-                try window(UnsafeBufferPointer(rebasing: rows[(start * width)..<((start + length) * width)]), pendingTime)
-                coveredUntil = pendingTime + Int64(length * rowHop)
-                skip = hop
+                guard skip == 0, available - start >= length else { break }
+                let count = (available - start - length) / hop + 1
+                let end = start + (count - 1) * hop + length
+                try windows(UnsafeBufferPointer(rebasing: rows[(start * width)..<(end * width)]), count, pendingTime)
+                coveredUntil = pendingTime + Int64(((count - 1) * hop + length) * rowHop)
+                skip = count * hop
             }
         }
         pending.removeFirst(start * width)

@@ -24,6 +24,20 @@ struct FeatureFrames {
                                        window: Int(parameters[SpectralFeatureParameters.normWindow] * framesPerSecond))
     }
 
+    /// Adds consecutive frames (rows of the base dimension, `hop` apart in stream time from
+    /// `time`); appends the frames now complete to `complete`.
+    mutating func push(rows: UnsafeBufferPointer<Float>, time: Int64, hop: Int, into complete: inout FrameRows) {
+        let dimension = width / (1 + deltas.count)
+        if deltas.isEmpty && normalizer.mode == .none {
+            complete.append(rows, time: time)
+            return
+        }
+        for row in 0..<(rows.count / dimension) {
+            let frame = Array(rows[(row * dimension)..<((row + 1) * dimension)])
+            for done in push(frame, at: time + Int64(row * hop)) { complete.append(done.columns, time: done.time) }
+        }
+    }
+
     /// Adds a frame computed at `time`; returns the frames now complete.
     mutating func push(_ frame: [Float], at time: Int64) -> [(time: Int64, columns: [Float])] {
         if deltas.isEmpty && normalizer.mode == .none { return [(time, frame)] }
@@ -70,5 +84,18 @@ struct FeatureFrames {
             for normalized in normalizer.push(frame.columns) { out.append((normalizing.removeFirst(), normalized)) }
         }
         return out
+    }
+}
+
+/// Consecutive complete frames gathered for one block: their values, row after row, and the
+/// stream time of the first.
+struct FrameRows {
+    private(set) var time: Int64?
+    private(set) var values: [Float] = []
+
+    /// Appends rows, the first of them at stream time `time`.
+    mutating func append<Values: Collection<Float>>(_ rows: Values, time: Int64) {
+        if self.time == nil { self.time = time }
+        values.append(contentsOf: rows)
     }
 }

@@ -11,6 +11,8 @@ final class SpectralFeatureExtractor {
     private let cepstral: (coefficients: Int, lifter: Int)?
     private var analyzer: LogMelAnalyzer?
     private var cepstrum: Cepstrum?
+    /// Room for the cepstra of one batch of log-mel frames.
+    private var cepstra: [Float] = []
     private var frames: FeatureFrames?
     private var framesPerSecond = 100.0
     private var continuity = StreamContinuity()
@@ -29,6 +31,7 @@ final class SpectralFeatureExtractor {
         }
         analyzer = LogMelAnalyzer(settings: settings, sampleRate: inputs[0].sampleRate)
         cepstrum = cepstral.map { Cepstrum(inputs: settings.filters, coefficients: $0.coefficients, lifter: $0.lifter) }
+        cepstra = Array(repeating: 0, count: LogMelAnalyzer.batchLimit * (cepstral?.coefficients ?? 0))
         framesPerSecond = inputs[0].sampleRate / Double(settings.hop)
         let dimension = cepstral?.coefficients ?? settings.filters
         frames = FeatureFrames(dimension: dimension, parameters: parameters, framesPerSecond: framesPerSecond)
@@ -59,31 +62,32 @@ final class SpectralFeatureExtractor {
             frames = FeatureFrames(dimension: cepstral?.coefficients ?? analyzer.settings.filters, parameters: parameters,
                                    framesPerSecond: framesPerSecond)
         }
-        var complete: [(time: Int64, columns: [Float])] = []
+        var complete = FrameRows()
         block.values.withUnsafeBufferPointer { samples in
             analyzer.push(samples) { logMel, time in
-                complete += frames!.push(transform(logMel), at: time)
+                guard let cepstrum else {
+                    return frames!.push(rows: logMel, time: time, hop: analyzer.settings.hop, into: &complete)
+                }
+                let rows = logMel.count / cepstrum.inputs
+                cepstra.withUnsafeMutableBufferPointer { cepstra in
+                    cepstrum.apply(logMel, into: cepstra)
+                    frames!.push(rows: UnsafeBufferPointer(rebasing: cepstra[0..<(rows * cepstrum.coefficients)]), time: time,
+                                 hop: analyzer.settings.hop, into: &complete)
+                }
             }
         }
         try emit(complete, output: output)
     }
 
     func finish(output: Output) throws {
-        try emit(frames?.finish() ?? [], output: output)
-    }
-
-    private func transform(_ logMel: [Float]) -> [Float] {
-        guard let cepstrum else { return logMel }
-        var coefficients = [Float](repeating: 0, count: cepstrum.coefficients)
-        logMel.withUnsafeBufferPointer { input in
-            coefficients.withUnsafeMutableBufferPointer { cepstrum.apply(input, into: $0) }
-        }
-        return coefficients
+        var complete = FrameRows()
+        for frame in frames?.finish() ?? [] { complete.append(frame.columns, time: frame.time) }
+        try emit(complete, output: output)
     }
 
     /// Emits the frames now complete as one block (they are consecutive: a gap restarts the stream).
-    private func emit(_ complete: [(time: Int64, columns: [Float])], output: Output) throws {
-        guard let first = complete.first, let width = frames?.width else { return }
-        try output.emit(Block(time: first.time, width: width, values: complete.flatMap(\.columns)))
+    private func emit(_ complete: FrameRows, output: Output) throws {
+        guard let time = complete.time, let width = frames?.width else { return }
+        try output.emit(Block(time: time, width: width, values: complete.values))
     }
 }

@@ -9,6 +9,8 @@ public struct Framer: Sendable {
     public let preemphasis: Float
     private var windows: SlidingWindows
     private var lastInput: Float = 0
+    /// The pre-emphasised block, kept to be refilled.
+    private var emphasized: [Float] = []
 
     /// A framer of `length`-sample frames every `hop` samples.
     public init(length: Int, hop: Int, preemphasis: Float = 0) {
@@ -25,14 +27,26 @@ public struct Framer: Sendable {
 
     /// Adds `samples` and calls `frame` with each complete frame and its start time.
     public mutating func push(_ samples: UnsafeBufferPointer<Float>, frame: (UnsafeBufferPointer<Float>, Int64) throws -> Void) rethrows {
-        guard preemphasis != 0 else { return try windows.push(samples, window: frame) }
-        var emphasized = [Float](repeating: 0, count: samples.count)
+        let (length, hop) = (length, hop)
+        try push(samples) { (span: UnsafeBufferPointer<Float>, count: Int, time: Int64) in
+            for index in 0..<count {
+                try frame(UnsafeBufferPointer(rebasing: span[(index * hop)..<(index * hop + length)]), time + Int64(index * hop))
+            }
+        }
+    }
+
+    /// Adds `samples` and calls `frames` with the complete frames as one span of samples:
+    /// `count` frames, frame i starting at sample i·hop of the span, the first at stream time `time`.
+    public mutating func push(_ samples: UnsafeBufferPointer<Float>,
+                              frames: (_ span: UnsafeBufferPointer<Float>, _ count: Int, _ time: Int64) throws -> Void) rethrows {
+        guard preemphasis != 0 else { return try windows.push(samples, windows: frames) }
+        emphasized.removeAll(keepingCapacity: true)
         var previous = lastInput
-        for (index, sample) in samples.enumerated() {
-            emphasized[index] = sample - preemphasis * previous
+        for sample in samples {
+            emphasized.append(sample - preemphasis * previous)
             previous = sample
         }
         lastInput = previous
-        try emphasized.withUnsafeBufferPointer { try windows.push($0, window: frame) }
+        try emphasized.withUnsafeBufferPointer { try windows.push($0, windows: frames) }
     }
 }
