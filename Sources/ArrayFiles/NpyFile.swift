@@ -11,13 +11,19 @@ public struct NpyError: Error, Sendable, CustomStringConvertible {
 
 /// Writes a two-dimensional float32 NumPy array (.npy, format 1.0) row by row; the row count
 /// goes into the header when the file is closed (a writer released unclosed leaves it at 0).
+/// Rows are gathered and written a megabyte at a time: the kernel takes large writes for a
+/// fraction of the cost of many small ones.
 public final class NpyWriter {
     public let path: String
     public let columns: Int
     private var descriptor: Int32
     private var rows = 0
+    /// Rows appended and not yet written.
+    private var pending: [Float] = []
     /// Header bytes, fixed so that rewriting the shape never moves the data.
     private static let headerLength = 128
+    /// Values gathered before they are written (4 MB).
+    private static let writeSize = 1 << 20
 
     /// Creates (or replaces) `path` for rows of `columns` values.
     /// - Throws: `NpyError` with the system's error number when the file cannot be made or written.
@@ -34,33 +40,50 @@ public final class NpyWriter {
     }
 
     /// Appends rows (row-major, a multiple of `columns` values).
+    /// - Throws: `NpyError` when the rows gathered so far cannot be written.
     public func append(_ values: [Float]) throws {
         precondition(values.count % max(columns, 1) == 0)
-        try write(values.withUnsafeBufferPointer { Data(buffer: $0) }, at: nil)
+        if pending.count + values.count > Self.writeSize { try writePending() }
+        if pending.isEmpty && values.count >= Self.writeSize {
+            try values.withUnsafeBytes { try write($0, at: nil) }
+        } else {
+            if pending.capacity == 0 { pending.reserveCapacity(Self.writeSize) }
+            pending.append(contentsOf: values)
+        }
         rows += columns > 0 ? values.count / columns : 0
     }
 
-    /// Writes the final shape and closes the file.
+    /// Writes the rows still gathered and the final shape, and closes the file.
     public func close() throws {
+        try writePending()
         try write(Self.header(rows: rows, columns: columns), at: 0)
         let closing = descriptor
         descriptor = -1
         guard Foundation.close(closing) == 0 else { throw NpyError(path: path, reason: "cannot write", code: errno) }
     }
 
+    private func writePending() throws {
+        guard !pending.isEmpty else { return }
+        try pending.withUnsafeBytes { try write($0, at: nil) }
+        pending.removeAll(keepingCapacity: true)
+    }
+
     /// Writes all of `data` at the end, or at `offset`.
     private func write(_ data: Data, at offset: off_t?) throws {
+        try data.withUnsafeBytes { try write($0, at: offset) }
+    }
+
+    /// Writes all of `bytes` at the end, or at `offset`.
+    private func write(_ bytes: UnsafeRawBufferPointer, at offset: off_t?) throws {
         guard descriptor >= 0 else { throw NpyError(path: path, reason: "written after it was closed") }
-        try data.withUnsafeBytes { bytes in
-            var done = 0
-            while done < bytes.count {
-                let remaining = UnsafeRawBufferPointer(rebasing: bytes[done...])
-                let written = offset.map { pwrite(descriptor, remaining.baseAddress, remaining.count, $0 + off_t(done)) }
-                    ?? Foundation.write(descriptor, remaining.baseAddress, remaining.count)
-                if written < 0 && errno == EINTR { continue }
-                guard written > 0 else { throw NpyError(path: path, reason: "cannot write", code: written < 0 ? errno : ENOSPC) }
-                done += written
-            }
+        var done = 0
+        while done < bytes.count {
+            let remaining = UnsafeRawBufferPointer(rebasing: bytes[done...])
+            let written = offset.map { pwrite(descriptor, remaining.baseAddress, remaining.count, $0 + off_t(done)) }
+                ?? Foundation.write(descriptor, remaining.baseAddress, remaining.count)
+            if written < 0 && errno == EINTR { continue }
+            guard written > 0 else { throw NpyError(path: path, reason: "cannot write", code: written < 0 ? errno : ENOSPC) }
+            done += written
         }
     }
 

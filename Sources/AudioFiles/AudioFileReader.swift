@@ -14,6 +14,10 @@ public final class AudioFileReader {
     public let frameCount: Int64
     private var handle: OpaquePointer?
     private var framesRead: Int64 = 0
+    /// 16-bit PCM is read as integers and scaled here, by 1/32768 as libsndfile would scale it,
+    /// in a loop the compiler vectorises (libsndfile's own conversion is scalar).
+    private let isPCM16: Bool
+    private var integers: [Int16] = []
 
     /// Opens `path` for reading. Only regular files are opened: a FIFO or device could block.
     /// A truncated file, whose header declares more audio than it holds, is refused here when
@@ -36,6 +40,7 @@ public final class AudioFileReader {
         self.handle = handle
         self.sampleRate = Double(info.samplerate)
         self.channels = Int(info.channels)
+        isPCM16 = info.format & Int32(SF_FORMAT_SUBMASK) == Int32(SF_FORMAT_PCM_16)
         if let declared = declaredFrames(of: handle, info), declared > info.frames {
             frameCount = declared
             throw truncated(holding: info.frames, remedy: "re-export it, or rewrite its header to what it holds (`sox --ignore-length IN OUT`)")
@@ -51,7 +56,7 @@ public final class AudioFileReader {
     ///   before the frames its header declares (or, when it declares none, before any frame).
     public func read(into buffer: UnsafeMutablePointer<Float>, frames: Int) throws -> Int {
         guard let handle else { return 0 }
-        let read = Int(sf_readf_float(handle, buffer, sf_count_t(frames)))
+        let read = isPCM16 ? readPCM16(handle, into: buffer, frames: frames) : Int(sf_readf_float(handle, buffer, sf_count_t(frames)))
         let status = sf_error(handle)
         if status != 0 {
             throw AudioFileError(path: path, reason: String(cString: sf_error_number(status)))
@@ -65,6 +70,16 @@ public final class AudioFileReader {
             if frameCount != Int64.max && framesRead < frameCount { throw truncated(holding: framesRead, remedy: "re-export it") }
         }
         return read
+    }
+
+    /// Reads up to `frames` frames of 16-bit PCM into `buffer` as floats in [−1, 1).
+    private func readPCM16(_ handle: OpaquePointer, into buffer: UnsafeMutablePointer<Float>, frames: Int) -> Int {
+        if integers.count < frames * channels { integers = Array(repeating: 0, count: frames * channels) }
+        return integers.withUnsafeMutableBufferPointer { integers in
+            let read = Int(sf_readf_short(handle, integers.baseAddress, sf_count_t(frames)))
+            for index in 0..<max(0, read * channels) { buffer[index] = Float(integers[index]) * (1 / 32768) }
+            return read
+        }
     }
 
     /// The error for a file that holds `frames` of the frames its header declares.

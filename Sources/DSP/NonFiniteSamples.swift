@@ -15,13 +15,13 @@ public struct NonFiniteSamples: Sendable {
     /// - Returns: how many it replaced.
     @discardableResult
     public mutating func replace(in samples: inout [Float], channels: Int, time: Int64) -> Int {
-        // One pass over the exponent bits (all ones: NaN or infinite), which the compiler
-        // vectorises; the slow path runs only on bad audio.
-        var exponentsAllOnes: UInt32 = 0
+        // One pass over the exponent bits, which the compiler vectorises: an exponent of all
+        // ones (NaN or infinite) plus one carries into the sign bit. The slow path runs only on bad audio.
+        var carries: UInt32 = 0
         samples.withUnsafeBufferPointer { buffer in
-            for sample in buffer { exponentsAllOnes |= sample.bitPattern & 0x7F80_0000 == 0x7F80_0000 ? 1 : 0 }
+            for sample in buffer { carries |= (sample.bitPattern & 0x7F80_0000) &+ 0x0080_0000 }
         }
-        guard exponentsAllOnes != 0 else { return 0 }
+        guard carries & 0x8000_0000 != 0 else { return 0 }
         var replaced = 0
         for index in samples.indices where !samples[index].isFinite {
             if first == nil { first = (time + Int64(index / channels), index % channels) }

@@ -77,7 +77,8 @@ public final class RealFFT: @unchecked Sendable {
     }
 
     /// |X[k]|² from the half-length complex transform Z of an even-sized frame:
-    /// X[k] = (Z[k] + Z̄[h−k])/2 − i·e^(−iπk/h)·(Z[k] − Z̄[h−k])/2, with Z[h] = Z[0].
+    /// X[k] = (Z[k] + Z̄[h−k])/2 − i·e^(−iπk/h)·(Z[k] − Z̄[h−k])/2, with Z[h] = Z[0]; four bins
+    /// at a time (Z[k...k+3] against Z[h−k−3...h−k] reversed), the last few one by one.
     private func untangleSquaredMagnitudes(into magnitudes: UnsafeMutablePointer<Float>) {
         let half = size / 2
         let z = output
@@ -85,17 +86,33 @@ public final class RealFFT: @unchecked Sendable {
         magnitudes[half] = (z[0] - z[1]) * (z[0] - z[1])
         halfCosines.withUnsafeBufferPointer { cosines in
             halfSines.withUnsafeBufferPointer { sines in
-                for k in 1..<max(1, half) {
-                    let (ar, ai) = (z[2 * k], z[2 * k + 1])
-                    let (br, bi) = (z[2 * (half - k)], z[2 * (half - k) + 1])
-                    let (sumReal, differenceImaginary) = (ar + br, ai - bi)
-                    let (sumImaginary, differenceReal) = (ai + bi, br - ar)
-                    let real = 0.5 * sumReal + cosines[k] * sumImaginary + sines[k] * differenceReal
-                    let imaginary = 0.5 * differenceImaginary + cosines[k] * differenceReal - sines[k] * sumImaginary
-                    magnitudes[k] = real * real + imaginary * imaginary
+                let complex = UnsafeRawPointer(z), cosine = UnsafeRawPointer(cosines.baseAddress), sine = UnsafeRawPointer(sines.baseAddress)
+                var k = 1
+                while k + 4 <= half {
+                    let a = complex.loadUnaligned(fromByteOffset: 8 * k, as: SIMD8<Float>.self)
+                    let b = complex.loadUnaligned(fromByteOffset: 8 * (half - k - 3), as: SIMD8<Float>.self)
+                    let (ar, ai) = (a.evenHalf, a.oddHalf)
+                    let (br, bi) = (SIMD4(b[6], b[4], b[2], b[0]), SIMD4(b[7], b[5], b[3], b[1]))
+                    let squared = Self.untangled(ar, ai, br, bi, cosine!.loadUnaligned(fromByteOffset: 4 * k, as: SIMD4<Float>.self),
+                                                 sine!.loadUnaligned(fromByteOffset: 4 * k, as: SIMD4<Float>.self))
+                    UnsafeMutableRawPointer(magnitudes + k).storeBytes(of: squared, as: SIMD4<Float>.self)
+                    k += 4
+                }
+                for k in k..<max(k, half) {
+                    magnitudes[k] = Self.untangled(z[2 * k], z[2 * k + 1], z[2 * (half - k)], z[2 * (half - k) + 1], cosines[k], sines[k])
                 }
             }
         }
+    }
+
+    /// |X[k]|² from a = Z[k], b = Z[h−k] and (cos, sin)(πk/h)/2, for one bin or a vector of bins.
+    @inline(__always)
+    private static func untangled<V: SIMDOrScalar>(_ ar: V, _ ai: V, _ br: V, _ bi: V, _ halfCosine: V, _ halfSine: V) -> V {
+        let (sumReal, differenceImaginary) = (ar + br, ai - bi)
+        let (sumImaginary, differenceReal) = (ai + bi, br - ar)
+        let real = V.half * sumReal + halfCosine * sumImaginary + halfSine * differenceReal
+        let imaginary = V.half * differenceImaginary + halfCosine * differenceReal - halfSine * sumImaginary
+        return real * real + imaginary * imaginary
     }
 
     /// |X[k]|² from FFTW's real-input transform of an odd-sized frame.
@@ -103,3 +120,14 @@ public final class RealFFT: @unchecked Sendable {
         for bin in 0..<bins { magnitudes[bin] = output[2 * bin] * output[2 * bin] + output[2 * bin + 1] * output[2 * bin + 1] }
     }
 }
+
+/// Float and vectors of Float, for arithmetic written once for both.
+protocol SIMDOrScalar {
+    static var half: Self { get }
+    static func + (lhs: Self, rhs: Self) -> Self
+    static func - (lhs: Self, rhs: Self) -> Self
+    static func * (lhs: Self, rhs: Self) -> Self
+}
+
+extension Float: SIMDOrScalar { static var half: Float { 0.5 } }
+extension SIMD4<Float>: SIMDOrScalar { static var half: SIMD4<Float> { SIMD4(repeating: 0.5) } }

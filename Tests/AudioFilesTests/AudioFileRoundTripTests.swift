@@ -90,3 +90,31 @@ import TestSupport
         #expect(!FileManager.default.fileExists(atPath: path))
     }
 }
+
+/// 16-bit PCM reads as integer / 32768 exactly, every value from −32768 to 32767, in blocks of
+/// any size: the WAV is written byte by byte here, independently of libsndfile.
+@Suite struct PCM16ReadingTests {
+    @Test(arguments: [1, 1000, 65536, 100_000])
+    func everyValueReadsAsItsExactFraction(block: Int) throws {
+        let folder = try TemporaryFolder("pcm16")
+        let path = folder.file("all-values.wav")
+        let values = (Int32(Int16.min)...Int32(Int16.max)).map { Int16($0) }
+        var file = Data("RIFF".utf8)
+        func append<T: FixedWidthInteger>(_ value: T) { withUnsafeBytes(of: value.littleEndian) { file.append(contentsOf: $0) } }
+        append(UInt32(36 + values.count * 2))
+        file.append(contentsOf: Array("WAVEfmt ".utf8))
+        append(UInt32(16)); append(UInt16(1)); append(UInt16(1)); append(UInt32(16000)); append(UInt32(32000))
+        append(UInt16(2)); append(UInt16(16))
+        file.append(contentsOf: Array("data".utf8))
+        append(UInt32(values.count * 2))
+        for value in values { append(value) }
+        try file.write(to: URL(fileURLWithPath: path))
+
+        let reader = try AudioFileReader(path: path)
+        var samples: [Float] = []
+        while case let chunk = try reader.read(frames: block), !chunk.isEmpty { samples += chunk }
+        #expect(samples.count == values.count)
+        let firstWrong = samples.indices.first { samples[$0] != Float(values[$0]) / 32768 }
+        #expect(firstWrong == nil, "sample \(firstWrong ?? -1)")
+    }
+}

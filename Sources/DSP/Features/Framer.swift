@@ -9,7 +9,7 @@ public struct Framer: Sendable {
     public let preemphasis: Float
     private var windows: SlidingWindows
     private var lastInput: Float = 0
-    /// The pre-emphasised block, kept to be refilled.
+    /// Room for the pre-emphasised block (as long as the longest so far).
     private var emphasized: [Float] = []
 
     /// A framer of `length`-sample frames every `hop` samples.
@@ -40,13 +40,14 @@ public struct Framer: Sendable {
     public mutating func push(_ samples: UnsafeBufferPointer<Float>,
                               frames: (_ span: UnsafeBufferPointer<Float>, _ count: Int, _ time: Int64) throws -> Void) rethrows {
         guard preemphasis != 0 else { return try windows.push(samples, windows: frames) }
-        emphasized.removeAll(keepingCapacity: true)
-        var previous = lastInput
-        for sample in samples {
-            emphasized.append(sample - preemphasis * previous)
-            previous = sample
+        guard let input = samples.baseAddress else { return }
+        if emphasized.count < samples.count { emphasized = Array(repeating: 0, count: samples.count) }
+        let coefficient = preemphasis
+        emphasized.withUnsafeMutableBufferPointer { output in
+            output[0] = input[0] - coefficient * lastInput
+            for index in 1..<max(1, samples.count) { output[index] = input[index] - coefficient * input[index - 1] }
         }
-        lastInput = previous
-        try emphasized.withUnsafeBufferPointer { try windows.push($0, windows: frames) }
+        lastInput = input[samples.count - 1]
+        try emphasized.withUnsafeBufferPointer { try windows.push(UnsafeBufferPointer(rebasing: $0[0..<samples.count]), windows: frames) }
     }
 }

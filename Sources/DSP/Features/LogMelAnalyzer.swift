@@ -61,6 +61,7 @@ public final class LogMelAnalyzer {
     private let window: [Float]
     private let fft: RealFFT
     private let filterbank: MelFilterbank
+    /// The frame's spectrum, and zeros after it as far as the filterbank reads.
     private var spectrum: [Float]
     /// Room for `batchLimit` frames of filter energies, row after row.
     private var energies: [Float]
@@ -76,7 +77,7 @@ public final class LogMelAnalyzer {
         filterbank = MelFilterbank(filters: settings.filters, fftSize: settings.fftSize, sampleRate: sampleRate,
                                    minimumFrequency: settings.minimumFrequency, maximumFrequency: settings.maximumFrequency,
                                    scale: settings.scale, normalization: settings.normalization)
-        spectrum = Array(repeating: 0, count: settings.fftSize / 2 + 1)
+        spectrum = Array(repeating: 0, count: filterbank.spectrumLength)
         energies = Array(repeating: 0, count: Self.batchLimit * settings.filters)
     }
 

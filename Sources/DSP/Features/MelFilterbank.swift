@@ -20,11 +20,16 @@ public struct MelFilterbank: Sendable {
 
     /// Filter weights, one row of `bins` per filter.
     public let weights: [[Float]]
-    /// For each filter, the bins where its weight is non-zero, and where those weights start
-    /// in `packed` (every filter's non-zero weights, one after another).
-    private let support: [Range<Int>]
+    /// Spectrum values `apply` reads: the bins, and room past them for the last filter's
+    /// zero-weight padding.
+    public let spectrumLength: Int
+    /// For each filter, the first bin where its weight is non-zero and where its weights start
+    /// in `packed` (and, last, where the final filter's end): every filter's weights from that
+    /// bin, padded with zeros to whole vectors of `Lanes`, one filter after another.
+    private let starts: [Int]
     private let offsets: [Int]
     private let packed: [Float]
+    typealias Lanes = SIMD8<Float>
 
     /// Filters for a spectrum of `fftSize`-point frames at `sampleRate`.
     public init(filters: Int, fftSize: Int, sampleRate: Double, minimumFrequency: Double, maximumFrequency: Double,
@@ -34,7 +39,7 @@ public struct MelFilterbank: Sendable {
         let low = Self.mel(minimumFrequency, scale), high = Self.mel(maximumFrequency, scale)
         let edges = (0..<(filters + 2)).map { Self.hertz(low + (high - low) * Double($0) / Double(filters + 1), scale) }
         var weights: [[Float]] = []
-        var support: [Range<Int>] = []
+        var starts: [Int] = [], offsets: [Int] = [], packed: [Float] = []
         for filter in 0..<filters {
             let (left, centre, right) = (edges[filter], edges[filter + 1], edges[filter + 2])
             let scaleFactor = normalization == .slaney ? 2 / (right - left) : 1
@@ -45,26 +50,40 @@ public struct MelFilterbank: Sendable {
             }
             let first = row.firstIndex { $0 > 0 } ?? 0
             let last = row.lastIndex { $0 > 0 } ?? -1
+            let vectors = (max(0, last + 1 - first) + Lanes.scalarCount - 1) / Lanes.scalarCount
             weights.append(row)
-            support.append(first..<(last + 1))
+            starts.append(first)
+            offsets.append(packed.count)
+            packed += (0..<(vectors * Lanes.scalarCount)).map { first + $0 <= last ? row[first + $0] : 0 }
         }
+        offsets.append(packed.count)
         self.weights = weights
-        self.support = support
-        offsets = support.indices.map { filter in support[..<filter].reduce(0) { $0 + $1.count } }
-        packed = zip(weights, support).flatMap { row, bins in row[bins] }
+        self.starts = starts
+        self.offsets = offsets
+        self.packed = packed
+        spectrumLength = max(bins, starts.indices.map { starts[$0] + offsets[$0 + 1] - offsets[$0] }.max() ?? 0)
     }
 
-    /// The filter outputs for one spectrum.
+    /// The filter outputs for one spectrum (`spectrumLength` values: the bins, then anything
+    /// finite). Each filter sums its weighted bins in `Lanes` partial sums, then adds those
+    /// pairwise.
     public func apply(_ spectrum: UnsafeBufferPointer<Float>, into output: UnsafeMutableBufferPointer<Float>) {
+        precondition(spectrum.count >= spectrumLength)
         packed.withUnsafeBufferPointer { packed in
-            for (filter, bins) in support.enumerated() {
-                var sum: Float = 0
-                var weight = offsets[filter]
-                for bin in bins {
-                    sum += packed[weight] * spectrum[bin]
-                    weight += 1
+            guard let weights = packed.baseAddress.map(UnsafeRawPointer.init), let bins = spectrum.baseAddress.map(UnsafeRawPointer.init) else {
+                for filter in starts.indices { output[filter] = 0 }  // no filter has a non-zero weight
+                return
+            }
+            for filter in starts.indices {
+                var sums = Lanes()
+                for vector in 0..<((offsets[filter + 1] - offsets[filter]) / Lanes.scalarCount) {
+                    let weight = weights.loadUnaligned(fromByteOffset: (offsets[filter] + vector * Lanes.scalarCount) * 4, as: Lanes.self)
+                    let bin = bins.loadUnaligned(fromByteOffset: (starts[filter] + vector * Lanes.scalarCount) * 4, as: Lanes.self)
+                    sums += weight * bin
                 }
-                output[filter] = sum
+                let quarters = sums.lowHalf + sums.highHalf
+                let halves = quarters.lowHalf + quarters.highHalf
+                output[filter] = halves[0] + halves[1]
             }
         }
     }
