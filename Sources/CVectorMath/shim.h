@@ -1,5 +1,28 @@
 #include <math.h>
 
+/* GELU, x·Φ(x) = x/2·(1 + erf(x/√2)), erf by Abramowitz & Stegun 7.1.28: erf(z) = 1 − 1/p(z)^16 for
+   z ≥ 0, p a polynomial of degree 6 (|error| ≤ 3·10⁻⁷), z capped at 6 where erf is 1 in float. */
+static const float sergraph_erf_coefficients[6] = {0.0000430638f, 0.0002765672f, 0.0001520143f, 0.0092705272f, 0.0422820123f,
+                                                   0.0705230784f};
+
+static inline float sergraph_gelu_one(float x) {
+    const float z = fminf(fabsf(x) * 0.70710678118654752f, 6.0f);
+    float p = sergraph_erf_coefficients[0];
+    for (int i = 1; i < 6; i++) p = p * z + sergraph_erf_coefficients[i];
+    p = p * z + 1.0f;
+    float q = p * p;
+    q = q * q;
+    q = q * q;
+    q = q * q;
+    const float erf = 1.0f - 1.0f / q;
+    return 0.5f * x * (1.0f + (x < 0 ? -erf : erf));
+}
+
+/* GELU of `count` floats in place, one at a time (processors without AVX2). */
+static inline void sergraph_gelu_scalar(float *values, long count) {
+    for (long i = 0; i < count; i++) values[i] = sergraph_gelu_one(values[i]);
+}
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 
@@ -81,11 +104,41 @@ __attribute__((target("avx2,fma"))) static inline void sergraph_log_avx2(float *
         for (long j = i; j < count; j++) values[j] = last[j - i];
     }
 }
+
+/* GELU of 8 floats (AVX2). */
+__attribute__((target("avx2,fma"))) static inline __m256 sergraph_gelu8(__m256 x) {
+    const __m256 sign = _mm256_set1_ps(-0.0f);
+    const __m256 z = _mm256_min_ps(_mm256_andnot_ps(sign, _mm256_mul_ps(x, _mm256_set1_ps(0.70710678118654752f))), _mm256_set1_ps(6.0f));
+    __m256 p = _mm256_set1_ps(sergraph_erf_coefficients[0]);
+    for (int c = 1; c < 6; c++) p = _mm256_fmadd_ps(p, z, _mm256_set1_ps(sergraph_erf_coefficients[c]));
+    p = _mm256_fmadd_ps(p, z, _mm256_set1_ps(1.0f));
+    __m256 q = _mm256_mul_ps(p, p);
+    q = _mm256_mul_ps(q, q);
+    q = _mm256_mul_ps(q, q);
+    q = _mm256_mul_ps(q, q);
+    const __m256 magnitude = _mm256_sub_ps(_mm256_set1_ps(1.0f), _mm256_div_ps(_mm256_set1_ps(1.0f), q));
+    const __m256 erf = _mm256_or_ps(magnitude, _mm256_and_ps(x, sign));  /* erf is odd: x's sign bit */
+    return _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(0.5f), x), _mm256_add_ps(_mm256_set1_ps(1.0f), erf));
+}
+
+/* GELU of `count` floats in place, 8 at a time (AVX2); the last few through the same vector
+   function, so that a value's result does not depend on where it lies (nor on the thread count). */
+__attribute__((target("avx2,fma"))) static inline void sergraph_gelu_avx2(float *values, long count) {
+    long i = 0;
+    for (; i + 8 <= count; i += 8) _mm256_storeu_ps(values + i, sergraph_gelu8(_mm256_loadu_ps(values + i)));
+    if (i < count) {
+        float last[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+        for (long j = i; j < count; j++) last[j - i] = values[j];
+        _mm256_storeu_ps(last, sergraph_gelu8(_mm256_loadu_ps(last)));
+        for (long j = i; j < count; j++) values[j] = last[j - i];
+    }
+}
 #else
-/* Other processors: the scalar path in VectorMath.swift (never chosen there). */
+/* Other processors: the scalar paths (never chosen there; softmax's and log's are in VectorMath.swift and
+   DSP's VectorLog.swift). */
+static inline void sergraph_gelu_avx2(float *values, long count) { sergraph_gelu_scalar(values, count); }
 static inline float sergraph_softmax_numerators_avx512(float *values, long count) { (void)values; (void)count; return NAN; }
 static inline float sergraph_softmax_numerators_avx2(float *values, long count) { (void)values; (void)count; return NAN; }
-/* Other processors: the scalar path in DSP's VectorLog.swift (never chosen there). */
 static inline void sergraph_log_avx512(float *values, long count) { for (long i = 0; i < count; i++) values[i] = logf(values[i]); }
 static inline void sergraph_log_avx2(float *values, long count) { sergraph_log_avx512(values, count); }
 #endif

@@ -7,17 +7,19 @@ public enum Layers {
     public static func linear(_ x: Tensor, weight: Tensor, bias: [Float]?) -> Tensor {
         let (rows, inputs, outputs) = (x.shape[0], x.shape[1], weight.shape[0])
         precondition(weight.shape[1] == inputs, "weight \(weight.shape) does not take \(inputs) inputs")
-        var out = [Float](repeating: 0, count: rows * outputs)
-        x.values.withUnsafeBufferPointer { x in
-            weight.values.withUnsafeBufferPointer { w in
-                out.withUnsafeMutableBufferPointer { out in
+        // The output is written whole, never zero-filled first: the bias rows then a product that adds
+        // to them (beta 1), or a product that overwrites (beta 0).
+        let out = [Float](unsafeUninitializedCapacity: rows * outputs) { out, initialized in
+            x.values.withUnsafeBufferPointer { x in
+                weight.values.withUnsafeBufferPointer { w in
                     if let bias {
-                        for row in 0..<rows { (out.baseAddress! + row * outputs).update(from: bias, count: outputs) }
+                        for row in 0..<rows { (out.baseAddress! + row * outputs).initialize(from: bias, count: outputs) }
                     }
                     BLAS.gemm(x.baseAddress!, w.baseAddress!, transposeB: true, out.baseAddress!, m: rows, n: outputs, k: inputs,
                               beta: bias == nil ? 0 : 1)
                 }
             }
+            initialized = rows * outputs
         }
         return Tensor(shape: [rows, outputs], values: out)
     }
@@ -27,9 +29,13 @@ public enum Layers {
         let width = x.shape[x.shape.count - 1]
         let rows = x.count / width
         x.values.withUnsafeMutableBufferPointer { values in
-            for row in 0..<rows {
-                let start = values.baseAddress! + row * width
-                normalize(start, count: width, stride: 1, gamma: gamma, beta: beta, epsilon: epsilon)
+            gamma.withUnsafeBufferPointer { gamma in
+                beta.withUnsafeBufferPointer { beta in
+                    for row in 0..<rows {
+                        normalize(values.baseAddress! + row * width, count: width, gamma: gamma.baseAddress!, beta: beta.baseAddress!,
+                                  epsilon: epsilon)
+                    }
+                }
             }
         }
     }
@@ -80,42 +86,36 @@ public enum Layers {
         }
     }
 
-    /// One row's layer norm, in place; `gamma` and `beta` per element.
-    private static func normalize(_ start: UnsafeMutablePointer<Float>, count: Int, stride: Int, gamma: [Float], beta: [Float],
+    /// One row's layer norm, in place; `gamma` and `beta` per element. The sums run 16 lanes wide
+    /// (Swift keeps a plain float sum in order, one element at a time).
+    private static func normalize(_ row: UnsafeMutablePointer<Float>, count: Int, gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>,
                                   epsilon: Float) {
-        var mean: Float = 0
-        for index in 0..<count { mean += start[index * stride] }
-        mean /= Float(count)
-        var variance: Float = 0
-        for index in 0..<count { let d = start[index * stride] - mean; variance += d * d }
+        let whole = count / 16 * 16
+        func lanes(_ index: Int) -> SIMD16<Float> { UnsafeRawPointer(row + index).loadUnaligned(as: SIMD16<Float>.self) }
+        var sums = SIMD16<Float>()
+        for index in stride(from: 0, to: whole, by: 16) { sums += lanes(index) }
+        var sum = sums.sum()
+        for index in whole..<count { sum += row[index] }
+        let mean = sum / Float(count)
+        var squares = SIMD16<Float>()
+        for index in stride(from: 0, to: whole, by: 16) {
+            let deviation = lanes(index) - mean
+            squares += deviation * deviation
+        }
+        var variance = squares.sum()
+        for index in whole..<count { variance += (row[index] - mean) * (row[index] - mean) }
         let scale = 1 / (variance / Float(count) + epsilon).squareRoot()
-        for index in 0..<count { start[index * stride] = (start[index * stride] - mean) * scale * gamma[index] + beta[index] }
+        for index in 0..<count { row[index] = (row[index] - mean) * scale * gamma[index] + beta[index] }
     }
 
-    /// GELU, x·Φ(x) = x/2·(1 + erf(x/√2)), in place; erf by Abramowitz & Stegun 7.1.28
-    /// (|error| ≤ 3·10⁻⁷), a polynomial the compiler vectorises, where libm's erf does not.
+    /// GELU, x·Φ(x) = x/2·(1 + erf(x/√2)), in place (`VectorMath.gelu`), in chunks over the BLAS threads.
     public static func gelu(_ x: inout Tensor) {
         x.values.withUnsafeMutableBufferPointer { values in
-            let base = values.baseAddress!
-            let count = values.count
+            let (base, count) = (values.baseAddress!, values.count)
             let chunks = max(1, min(BLAS.threads * 4, count / 65536))
             Parallel.forEach(chunks) { chunk in
-                for index in (chunk * count / chunks)..<((chunk + 1) * count / chunks) {
-                    let v = base[index]
-                    let z = min(abs(v) * 0.70710678118654752, 6)
-                    var p: Float = 0.0000430638 * z + 0.0002765672
-                    p = p * z + 0.0001520143
-                    p = p * z + 0.0092705272
-                    p = p * z + 0.0422820123
-                    p = p * z + 0.0705230784
-                    p = p * z + 1
-                    var q = p * p
-                    q = q * q
-                    q = q * q
-                    q = q * q
-                    let erf = 1 - 1 / q
-                    base[index] = 0.5 * v * (1 + (v < 0 ? -erf : erf))
-                }
+                let first = chunk * count / chunks
+                VectorMath.gelu(base + first, count: (chunk + 1) * count / chunks - first)
             }
         }
     }

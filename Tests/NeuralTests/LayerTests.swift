@@ -116,6 +116,24 @@ import TestSupport
         }
     }
 
+    /// Rows of 37 (two 16-lane runs and a tail of 5) against a Double mean and variance.
+    @Test func layerNormOfLongRowsMatchesItsDefinition() {
+        let (rows, width) = (3, 37)
+        var x = random([rows, width], seed: 12)
+        x.values = x.values.enumerated().map { $1 * 3 + Float($0 % 5) }  // an offset mean
+        let gamma = random([width], seed: 13).values, beta = random([width], seed: 14).values
+        let input = x
+        Layers.layerNorm(&x, gamma: gamma, beta: beta, epsilon: 1e-5)
+        var expected: [Float] = []
+        for row in 0..<rows {
+            let values = input.values[(row * width)..<((row + 1) * width)].map(Double.init)
+            let mean = values.reduce(0, +) / Double(width)
+            let variance = values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(width)
+            expected += values.enumerated().map { Float(($1 - mean) / (variance + 1e-5).squareRoot() * Double(gamma[$0]) + Double(beta[$0])) }
+        }
+        expectClose(x.values, expected)
+    }
+
     @Test func normsAndGelu() {
         var rows = Tensor(shape: [2, 4], values: [1, 2, 3, 4, -2, 0, 2, 4])
         Layers.layerNorm(&rows, gamma: [1, 1, 1, 2], beta: [0, 0, 0, 1], epsilon: 0)

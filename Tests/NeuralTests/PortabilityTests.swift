@@ -55,17 +55,10 @@ import Testing
     /// less the largest, and returns their sum; lengths with and without a partial last vector.
     @Test(arguments: [0, 1, 5, 16, 101])
     func everySoftmaxNumeratorPathMatchesLibm(count: Int) {
-        let widths = VectorMath.Width.allCases.filter { width in
-            switch width {
-            case .avx512: CPUFeatures.current.contains(.avx512f)
-            case .avx2: CPUFeatures.current.isSuperset(of: [.avx2, .fma])
-            case .scalar: true
-            }
-        }
         // −56 … 14 in a scrambled order, so that the largest is neither first nor last.
         let inputs = (0..<count).map { Float(($0 * 37) % 101 - 80) * 0.7 }
         let largest = inputs.max() ?? 0
-        for width in widths {
+        for width in VectorMath.Width.allCases where Self.runs(width) {
             var values = inputs
             let sum = VectorMath.softmaxNumerators(&values, count: values.count, width: width)
             #expect(values.count == inputs.count)
@@ -75,6 +68,34 @@ import Testing
             }
             let expectedSum = inputs.reduce(0.0) { $0 + Foundation.exp(Double($1 - largest)) }
             #expect(abs(Double(sum) - expectedSum) <= 1e-6 * max(1, expectedSum), "\(width): sum \(sum), expected \(expectedSum)")
+        }
+    }
+
+    /// Every GELU path this processor can run agrees with x·Φ(x) in Double (libm's erf) within the
+    /// erf approximation's 3e-7 (times |x|/2) and float rounding; lengths with and without a partial vector.
+    @Test(arguments: [0, 1, 5, 16, 37])
+    func everyGeluPathMatchesItsDefinition(count: Int) {
+        let inputs = (0..<count).map { Float(($0 * 23) % 37 - 18) * 0.41 }  // −7.4 … 7.4, scrambled
+        for width in VectorMath.Width.allCases where Self.runs(width) {
+            var values = inputs
+            VectorMath.gelu(&values, count: values.count, width: width)
+            for (got, x) in zip(values, inputs) {
+                let expected = Double(x) / 2 * (1 + Foundation.erf(Double(x) / 2.0.squareRoot()))
+                #expect(abs(Double(got) - expected) <= 1e-6 * max(1, abs(Double(x))), "\(width) gelu(\(x)) = \(got), expected \(expected)")
+                // The same bits alone as within a run (the threads' chunks cut runs anywhere).
+                var alone = [x]
+                VectorMath.gelu(&alone, count: 1, width: width)
+                #expect(alone[0] == got, "\(width) gelu(\(x)): \(alone[0]) alone, \(got) in a run")
+            }
+        }
+    }
+
+    /// Whether this processor can run `width`.
+    static func runs(_ width: VectorMath.Width) -> Bool {
+        switch width {
+        case .avx512: CPUFeatures.current.contains(.avx512f)
+        case .avx2: CPUFeatures.current.isSuperset(of: [.avx2, .fma])
+        case .scalar: true
         }
     }
 

@@ -144,20 +144,25 @@ public final class Wav2Vec2Encoder: @unchecked Sendable {
         }
     }
 
-    /// One transformer layer, in place.
+    /// One transformer layer. Each residual sum goes into the sublayer's fresh output rather than
+    /// into `hidden`, which the caller may still hold (a hidden state it keeps): no copy of it.
     private func transformerLayer(_ hidden: inout Tensor, _ layer: Wav2Vec2Weights.TransformerLayer) throws {
         let epsilon = config.layerNormEpsilon
         if config.stableLayerNorm {
             var normed = hidden
             Layers.layerNorm(&normed, gamma: layer.attentionNorm.gamma, beta: layer.attentionNorm.beta, epsilon: epsilon)
-            Layers.add(&hidden, try attention(normed, layer))
-            var feedForwardInput = hidden
+            var attended = try attention(normed, layer)
+            Layers.add(&attended, hidden)
+            var feedForwardInput = attended
             Layers.layerNorm(&feedForwardInput, gamma: layer.finalNorm.gamma, beta: layer.finalNorm.beta, epsilon: epsilon)
-            Layers.add(&hidden, try feedForward(feedForwardInput, layer))
+            hidden = try feedForward(feedForwardInput, layer)
+            Layers.add(&hidden, attended)
         } else {
-            Layers.add(&hidden, try attention(hidden, layer))
-            Layers.layerNorm(&hidden, gamma: layer.attentionNorm.gamma, beta: layer.attentionNorm.beta, epsilon: epsilon)
-            Layers.add(&hidden, try feedForward(hidden, layer))
+            var attended = try attention(hidden, layer)
+            Layers.add(&attended, hidden)
+            Layers.layerNorm(&attended, gamma: layer.attentionNorm.gamma, beta: layer.attentionNorm.beta, epsilon: epsilon)
+            hidden = try feedForward(attended, layer)
+            Layers.add(&hidden, attended)
             Layers.layerNorm(&hidden, gamma: layer.finalNorm.gamma, beta: layer.finalNorm.beta, epsilon: epsilon)
         }
     }
