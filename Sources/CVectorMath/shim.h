@@ -76,6 +76,16 @@ __attribute__((target("avx2,fma"))) static inline float sergraph_softmax_numerat
     return sum;
 }
 
+/* f of the last `count` (< 8) floats, through one vector padded with `pad`: the same function as the
+   whole vectors before them, so that a value's result does not depend on where it lies. */
+__attribute__((target("avx2,fma"))) static inline void sergraph_last8(float *values, long count, float pad, __m256 (*f)(__m256)) {
+    if (count <= 0) return;
+    float last[8] = {pad, pad, pad, pad, pad, pad, pad, pad};
+    for (long j = 0; j < count; j++) last[j] = values[j];
+    _mm256_storeu_ps(last, f(_mm256_loadu_ps(last)));
+    for (long j = 0; j < count; j++) values[j] = last[j];
+}
+
 /* glibc's vector logf (libmvec), 16 and 8 floats at a time. */
 __attribute__((target("avx512f"))) __m512 _ZGVeN16v_logf(__m512);
 __attribute__((target("avx2,fma"))) __m256 _ZGVdN8v_logf(__m256);
@@ -97,12 +107,7 @@ __attribute__((target("avx512f"))) static inline void sergraph_log_avx512(float 
 __attribute__((target("avx2,fma"))) static inline void sergraph_log_avx2(float *values, long count) {
     long i = 0;
     for (; i + 8 <= count; i += 8) _mm256_storeu_ps(values + i, _ZGVdN8v_logf(_mm256_loadu_ps(values + i)));
-    if (i < count) {
-        float last[8] = {1, 1, 1, 1, 1, 1, 1, 1};
-        for (long j = i; j < count; j++) last[j - i] = values[j];
-        _mm256_storeu_ps(last, _ZGVdN8v_logf(_mm256_loadu_ps(last)));
-        for (long j = i; j < count; j++) values[j] = last[j - i];
-    }
+    sergraph_last8(values + i, count - i, 1.0f, _ZGVdN8v_logf);
 }
 
 /* GELU of 8 floats (AVX2). */
@@ -126,12 +131,7 @@ __attribute__((target("avx2,fma"))) static inline __m256 sergraph_gelu8(__m256 x
 __attribute__((target("avx2,fma"))) static inline void sergraph_gelu_avx2(float *values, long count) {
     long i = 0;
     for (; i + 8 <= count; i += 8) _mm256_storeu_ps(values + i, sergraph_gelu8(_mm256_loadu_ps(values + i)));
-    if (i < count) {
-        float last[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-        for (long j = i; j < count; j++) last[j - i] = values[j];
-        _mm256_storeu_ps(last, sergraph_gelu8(_mm256_loadu_ps(last)));
-        for (long j = i; j < count; j++) values[j] = last[j - i];
-    }
+    sergraph_last8(values + i, count - i, 0.0f, sergraph_gelu8);
 }
 #else
 /* Other processors: the scalar paths (never chosen there; softmax's and log's are in VectorMath.swift and
