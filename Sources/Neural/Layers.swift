@@ -31,9 +31,9 @@ public enum Layers {
         x.values.withUnsafeMutableBufferPointer { values in
             gamma.withUnsafeBufferPointer { gamma in
                 beta.withUnsafeBufferPointer { beta in
-                    for row in 0..<rows {
-                        normalize(values.baseAddress! + row * width, count: width, gamma: gamma.baseAddress!, beta: beta.baseAddress!,
-                                  epsilon: epsilon)
+                    let (base, gamma, beta) = (values.baseAddress!, gamma.baseAddress!, beta.baseAddress!)
+                    forEachChunk(of: rows, smallest: max(1, 65536 / width)) { chunk in
+                        for row in chunk { normalize(base + row * width, count: width, gamma: gamma, beta: beta, epsilon: epsilon) }
                     }
                 }
             }
@@ -111,12 +111,8 @@ public enum Layers {
     /// GELU, x·Φ(x) = x/2·(1 + erf(x/√2)), in place (`VectorMath.gelu`), in chunks over the BLAS threads.
     public static func gelu(_ x: inout Tensor) {
         x.values.withUnsafeMutableBufferPointer { values in
-            let (base, count) = (values.baseAddress!, values.count)
-            let chunks = max(1, min(BLAS.threads * 4, count / 65536))
-            Parallel.forEach(chunks) { chunk in
-                let first = chunk * count / chunks
-                VectorMath.gelu(base + first, count: (chunk + 1) * count / chunks - first)
-            }
+            let base = values.baseAddress!
+            forEachChunk(of: values.count, smallest: 65536) { chunk in VectorMath.gelu(base + chunk.lowerBound, count: chunk.count) }
         }
     }
 
@@ -198,7 +194,17 @@ public enum Layers {
     public static func add(_ a: inout Tensor, _ b: Tensor) {
         precondition(a.shape == b.shape)
         a.values.withUnsafeMutableBufferPointer { a in
-            b.values.withUnsafeBufferPointer { b in for index in a.indices { a[index] += b[index] } }
+            b.values.withUnsafeBufferPointer { b in
+                let (count, a, b) = (a.count, a.baseAddress!, b.baseAddress!)
+                forEachChunk(of: count, smallest: 65536) { chunk in for index in chunk { a[index] += b[index] } }
+            }
         }
+    }
+
+    /// `body` over 0..<count cut into chunks of at least `smallest` (one if count is smaller), up to
+    /// four per BLAS thread, run in parallel.
+    private static func forEachChunk(of count: Int, smallest: Int, _ body: (Range<Int>) -> Void) {
+        let chunks = max(1, min(BLAS.threads * 4, count / smallest))
+        Parallel.forEach(chunks) { chunk in body((chunk * count / chunks)..<((chunk + 1) * count / chunks)) }
     }
 }

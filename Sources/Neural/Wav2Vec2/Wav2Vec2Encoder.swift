@@ -134,8 +134,9 @@ public final class Wav2Vec2Encoder: @unchecked Sendable {
     /// The positional convolution's output added to `hidden`, then (post-norm variant) the encoder's layer norm.
     private func addPositionalEmbedding(_ hidden: inout Tensor) {
         var positional = weights.positional(hidden)
-        if positional.shape[0] > hidden.shape[0] {  // an even kernel makes one frame too many; drop the last
-            positional = Tensor(shape: hidden.shape, values: Array(positional.values.prefix(hidden.count)))
+        if positional.shape[0] > hidden.shape[0] {  // an even kernel makes one frame too many; drop the last (no copy)
+            positional.values.removeLast(positional.count - hidden.count)
+            positional.shape = hidden.shape
         }
         Layers.gelu(&positional)
         Layers.add(&hidden, positional)
