@@ -86,7 +86,7 @@ let package = Package(
 
         // Test builds only: replaces malloc to count allocations made in real-time code.
         .target(name: "AllocationCounter", dependencies: ["CRealtime"], path: "Tests/AllocationCounter"),
-        .testTarget(name: "LiveAudioTests", dependencies: ["LiveAudio", "SERGraph", "Stages", "AllocationCounter", "TestSupport",
+        .testTarget(name: "LiveAudioTests", dependencies: ["LiveAudio", "SERGraph", "Stages", "AllocationCounter", "TestSupport", "DSP",
                                                            "AudioFiles", "CJack", "StageKit", "Neural", "ArrayFiles"], swiftSettings: swift5),
         .testTarget(name: "PluginTests", dependencies: ["SERGraph", "Stages", "StageTesting", "StageKit", "TestSupport", "AudioFiles"],
                     exclude: ["Fixtures"], swiftSettings: swift5),

@@ -66,7 +66,7 @@ public struct BatchSummary: Codable, Sendable, Equatable {
         }
         self.wallSeconds = wallSeconds
         self.stoppedBy = stoppedBy
-        self.finished = ISO8601DateFormatter().string(from: finished)
+        self.finished = finished.formatted(.iso8601)  // FoundationEssentials: no ICU formatter to load
     }
 
     /// Whether a stop signal ended the run before all its inputs were tried (run it again to finish).

@@ -52,11 +52,12 @@ struct Features: ParsableCommand {
     }
 }
 
-/// The graph of `sergraph features`: file-source (mixed to mono) → [resample to `rate`] →
+/// The graph of `sergraph features`: file-source (mixed to mono, 16384 frames a block: fewer,
+/// larger reads and blocks than the default 4096) → [resample to `rate`] →
 /// `kind` with `parameters` → one npy-sink per output port, writing {stem}.KIND.npy (or
 /// {stem}.KIND-PORT.npy for a stage with several outputs).
 func featureGraph(kind: String, parameters: [(String, String)], rate: Double?, registry: StageRegistry) -> GraphSpec {
-    var stages = [generatedStage("source", "file-source", [("channel", "mix")], from: nil)]
+    var stages = [generatedStage("source", "file-source", [("channel", "mix"), ("block", "16384")], from: nil)]
     if let rate { stages.append(generatedStage("resample", "resample", [("rate", rate.formatted)], from: "source")) }
     stages.append(generatedStage(kind, kind, parameters, from: stages.last!.name))
     let ports = registry.factory(named: kind)?.info.outputs ?? []
