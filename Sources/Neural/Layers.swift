@@ -40,52 +40,6 @@ public enum Layers {
         }
     }
 
-    /// Group normalisation of time-major x [time, channels]: statistics over each group of
-    /// channels and all time, then a per-channel scale and shift.
-    public static func groupNorm(_ x: inout Tensor, groups: Int, gamma: [Float], beta: [Float], epsilon: Float) {
-        let (time, channels) = (x.shape[0], x.shape[1])
-        let perGroup = channels / groups, count = Float(perGroup * time)
-        var sums = [Float](repeating: 0, count: channels), squares = [Float](repeating: 0, count: channels)
-        var means = [Float](repeating: 0, count: channels)
-        var scales = [Float](repeating: 0, count: channels), shifts = [Float](repeating: 0, count: channels)
-        x.values.withUnsafeMutableBufferPointer { values in
-            let base = values.baseAddress!
-            // Per-channel sums frame by frame (the inner loops run along a row and vectorise).
-            sums.withUnsafeMutableBufferPointer { sums in
-                for frame in 0..<time {
-                    let row = base + frame * channels
-                    for channel in 0..<channels { sums[channel] += row[channel] }
-                }
-            }
-            for channel in 0..<channels {
-                let group = channel / perGroup
-                means[channel] = sums[(group * perGroup)..<((group + 1) * perGroup)].reduce(0, +) / count
-            }
-            squares.withUnsafeMutableBufferPointer { squares in
-                means.withUnsafeBufferPointer { means in
-                    for frame in 0..<time {
-                        let row = base + frame * channels
-                        for channel in 0..<channels { let d = row[channel] - means[channel]; squares[channel] += d * d }
-                    }
-                }
-            }
-            for channel in 0..<channels {
-                let group = channel / perGroup
-                let variance = squares[(group * perGroup)..<((group + 1) * perGroup)].reduce(0, +) / count
-                scales[channel] = gamma[channel] / (variance + epsilon).squareRoot()
-                shifts[channel] = beta[channel] - means[channel] * scales[channel]
-            }
-            scales.withUnsafeBufferPointer { scales in
-                shifts.withUnsafeBufferPointer { shifts in
-                    for frame in 0..<time {
-                        let row = base + frame * channels
-                        for channel in 0..<channels { row[channel] = row[channel] * scales[channel] + shifts[channel] }
-                    }
-                }
-            }
-        }
-    }
-
     /// One row's layer norm, in place; `gamma` and `beta` per element. The sums run 16 lanes wide
     /// (Swift keeps a plain float sum in order, one element at a time).
     private static func normalize(_ row: UnsafeMutablePointer<Float>, count: Int, gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>,

@@ -43,7 +43,7 @@ struct BenchEncoder: ParsableCommand {
         var totals: [Double] = [], convolutions: [Double] = []
         for _ in 0..<runs {
             let start = Date()
-            _ = encoder.convolutionFeatures(audio)
+            _ = try encoder.convolutionFeatures(audio)
             convolutions.append(Date().timeIntervalSince(start))
             let full = Date()
             _ = try encoder.encode(audio, layers: layers)

@@ -6,11 +6,25 @@ public struct OneDNNError: Error, Sendable, CustomStringConvertible {
     /// The call, e.g. `dnnl_primitive_desc_create`.
     public var call: String
     public var status: String
-    public var description: String { "oneDNN: \(call) failed (\(status))" }
+    /// The model part the call served, e.g. "convolution layer 3", if known.
+    public var layer: String?
+    public var description: String { "oneDNN: \(layer.map { "\($0): " } ?? "")\(call) failed (\(status))" }
 }
 
-/// The few oneDNN calls the bfloat16 path needs: one CPU engine and stream for the process.
-/// Every status is checked and a failure thrown as `OneDNNError`.
+extension OneDNNError {
+    /// Runs `body`, naming `layer` in the `OneDNNError` it throws.
+    static func naming<T>(_ layer: String, _ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch var error as OneDNNError {
+            error.layer = error.layer ?? layer
+            throw error
+        }
+    }
+}
+
+/// The few oneDNN calls sergraph needs: one CPU engine for the process, and one shared stream
+/// for the reduced-precision products. Every status is checked and a failure thrown as `OneDNNError`.
 enum OneDNN {
     /// Serialises use of the shared stream.
     static let lock = NSLock()
@@ -44,26 +58,78 @@ enum OneDNN {
     }
 
     static func descriptor(_ rows: Int, _ columns: Int, _ type: dnnl_data_type_t, _ tag: dnnl_format_tag_t) throws -> dnnl_memory_desc_t {
+        try descriptor([rows, columns], type, tag)
+    }
+
+    /// A memory descriptor of `dimensions` (oneDNN's logical order) in the layout `tag`.
+    static func descriptor(_ dimensions: [Int], _ type: dnnl_data_type_t, _ tag: dnnl_format_tag_t) throws -> dnnl_memory_desc_t {
         var descriptor = dnnl_memory_desc_t()
-        try check(dnnl_memory_desc_init_by_tag(&descriptor, 2, [dnnl_dim_t(rows), dnnl_dim_t(columns)], type, tag),
+        try check(dnnl_memory_desc_init_by_tag(&descriptor, Int32(dimensions.count), dimensions.map { dnnl_dim_t($0) }, type, tag),
                   "dnnl_memory_desc_init_by_tag")
         return descriptor
     }
+
+    /// An operation attached after a primitive's own, on its output.
+    enum PostOperation {
+        /// GELU, x·Φ(x), with the exact erf.
+        case gelu
+        /// A binary operation with a second source of the given layout (e.g. per channel).
+        case binary(dnnl_alg_kind_t, dnnl_memory_desc_t)
+    }
+
+    /// The primitive descriptor of `operation` (a oneDNN operation descriptor), with
+    /// `postOperations` fused and, if `userScratchpad`, a scratchpad the caller provides
+    /// (`DNNL_ARG_SCRATCHPAD`), so that the primitive can run on several threads at once.
+    static func primitiveDescriptor(_ operation: UnsafeRawPointer, postOperations: [PostOperation] = [], userScratchpad: Bool = false,
+                                    call: String) throws -> dnnl_primitive_desc_t {
+        var attributes: dnnl_primitive_attr_t?
+        try check(dnnl_primitive_attr_create(&attributes), "dnnl_primitive_attr_create")
+        defer { dnnl_primitive_attr_destroy(attributes) }
+        if userScratchpad {
+            try check(dnnl_primitive_attr_set_scratchpad_mode(attributes, dnnl_scratchpad_mode_user), "dnnl_primitive_attr_set_scratchpad_mode")
+        }
+        if !postOperations.isEmpty {
+            var list: dnnl_post_ops_t?
+            try check(dnnl_post_ops_create(&list), "dnnl_post_ops_create")
+            defer { dnnl_post_ops_destroy(list) }
+            for operation in postOperations {
+                switch operation {
+                case .gelu:
+                    try check(dnnl_post_ops_append_eltwise(list, 1, dnnl_eltwise_gelu_erf, 0, 0), "dnnl_post_ops_append_eltwise")
+                case .binary(let kind, var second):
+                    try check(dnnl_post_ops_append_binary(list, kind, &second), "dnnl_post_ops_append_binary")
+                }
+            }
+            try check(dnnl_primitive_attr_set_post_ops(attributes, list), "dnnl_primitive_attr_set_post_ops")
+        }
+        var primitive: dnnl_primitive_desc_t?
+        try check(dnnl_primitive_desc_create(&primitive, operation, attributes, try engine, nil), "dnnl_primitive_desc_create (\(call))")
+        guard let primitive else { throw OneDNNError(call: "dnnl_primitive_desc_create (\(call))", status: "no descriptor") }
+        return primitive
+    }
+
+    /// The layout of `what` (e.g. `dnnl_query_weights_md`) a primitive descriptor chose.
+    static func chosenLayout(_ primitive: dnnl_primitive_desc_t, _ what: dnnl_query_t) throws -> dnnl_memory_desc_t {
+        guard let chosen = dnnl_primitive_desc_query_md(primitive, what, 0)?.pointee else {
+            throw OneDNNError(call: "dnnl_primitive_desc_query_md", status: "no layout")
+        }
+        return chosen
+    }
+
+    /// oneDNN's argument index of the second source of post-operation `index`.
+    static func postOperationSource(_ index: Int) -> Int32 { Int32(DNNL_ARG_ATTR_MULTIPLE_POST_OP_BASE) * Int32(index + 1) | DNNL_ARG_SRC_1 }
 
     /// A matmul's descriptor; `bias` nil for none.
     static func matmul(_ source: dnnl_memory_desc_t, _ weights: dnnl_memory_desc_t, _ bias: dnnl_memory_desc_t?,
                        _ destination: dnnl_memory_desc_t) throws -> dnnl_primitive_desc_t {
         var (source, weights, destination) = (source, weights, destination)
         var operation = dnnl_matmul_desc_t()
-        var primitive: dnnl_primitive_desc_t?
         if var bias {
             try check(dnnl_matmul_desc_init(&operation, &source, &weights, &bias, &destination), "dnnl_matmul_desc_init")
         } else {
             try check(dnnl_matmul_desc_init(&operation, &source, &weights, nil, &destination), "dnnl_matmul_desc_init")
         }
-        try check(dnnl_primitive_desc_create(&primitive, &operation, nil, try engine, nil), "dnnl_primitive_desc_create (matmul)")
-        guard let primitive else { throw OneDNNError(call: "dnnl_primitive_desc_create (matmul)", status: "no descriptor") }
-        return primitive
+        return try primitiveDescriptor(&operation, call: "matmul")
     }
 
     static func reorder(_ from: dnnl_memory_desc_t, _ to: dnnl_memory_desc_t) throws -> dnnl_primitive_desc_t {
@@ -83,15 +149,19 @@ enum OneDNN {
                               destination: dnnl_data_type_t) throws -> OneDNNMemory {
         let probe = try matmul(try descriptor(1024, inputs, source, dnnl_ab), try descriptor(inputs, outputs, packed, dnnl_format_tag_any),
                                bias, try descriptor(1024, outputs, destination, dnnl_ab))
-        let chosen = dnnl_primitive_desc_query_md(probe, dnnl_query_weights_md, 0)?.pointee
-        dnnl_primitive_desc_destroy(probe)
-        guard let chosen else { throw OneDNNError(call: "dnnl_primitive_desc_query_md (weights)", status: "no layout") }
-        let weights = try OneDNNMemory(chosen, owningBuffer: true)
+        defer { dnnl_primitive_desc_destroy(probe) }
+        let chosen = try chosenLayout(probe, dnnl_query_weights_md)
         // W [outputs, inputs] row-major is the logical [inputs, outputs] matrix in "ba" order.
-        let user = try OneDNNMemory(try descriptor(inputs, outputs, type, dnnl_ba), owningBuffer: false)
+        return try laidOut(values, try descriptor(inputs, outputs, type, dnnl_ba), as: chosen)
+    }
+
+    /// A copy of the values at `values` (in the layout `given`) in the layout `chosen`.
+    static func laidOut(_ values: UnsafeRawPointer, _ given: dnnl_memory_desc_t, as chosen: dnnl_memory_desc_t) throws -> OneDNNMemory {
+        let laidOut = try OneDNNMemory(chosen, owningBuffer: true)
+        let user = try OneDNNMemory(given, owningBuffer: false)
         try user.setBuffer(values)
-        try OneDNNPrimitive(try reorder(user.descriptor, chosen)).run([(DNNL_ARG_FROM, user), (DNNL_ARG_TO, weights)])
-        return weights
+        try OneDNNPrimitive(try reorder(given, chosen)).run([(DNNL_ARG_FROM, user), (DNNL_ARG_TO, laidOut)], on: try OneDNNStream())
+        return laidOut
     }
 
     /// Threads oneDNN uses (OpenMP's); kept equal to BLAS's.
@@ -116,6 +186,7 @@ enum OneDNN {
         }
         let has = { (flags: dnnl_cpu_isa_t) in isa.rawValue & flags.rawValue == flags.rawValue }
         return InstructionSet(name: name, hasBFloat16: isa.rawValue & bf16 == bf16, hasAVX2: has(dnnl_cpu_isa_avx2),
+                              hasAVX512: has(dnnl_cpu_isa_avx512_core),
                               hasInt8DotProduct: has(dnnl_cpu_isa_avx512_core_vnni) || has(dnnl_cpu_isa_avx2_vnni))
     }
 
@@ -126,6 +197,8 @@ enum OneDNN {
         var hasBFloat16: Bool
         /// Whether it includes AVX2 (the int8 path's least).
         var hasAVX2 = true
+        /// Whether it includes AVX-512 (then convolutions run on blocks of 16 channels, else 8).
+        var hasAVX512 = false
         /// Whether it has VNNI int8 dot products (which do not saturate at 16 bits).
         var hasInt8DotProduct = false
     }
@@ -164,7 +237,21 @@ final class OneDNNMemory {
     }
 }
 
-/// A oneDNN primitive (a reorder or a matmul), released with it.
+/// A oneDNN stream of its own, for work that runs outside `OneDNN.lock`; released with it.
+final class OneDNNStream {
+    let handle: dnnl_stream_t
+
+    init() throws {
+        var stream: dnnl_stream_t?
+        try OneDNN.check(dnnl_stream_create(&stream, try OneDNN.engine, dnnl_stream_default_flags.rawValue), "dnnl_stream_create")
+        guard let stream else { throw OneDNNError(call: "dnnl_stream_create", status: "no stream") }
+        handle = stream
+    }
+
+    deinit { dnnl_stream_destroy(handle) }
+}
+
+/// A oneDNN primitive (a reorder, matmul, convolution…), released with it.
 final class OneDNNPrimitive {
     private let handle: dnnl_primitive_t
 
@@ -177,12 +264,15 @@ final class OneDNNPrimitive {
         handle = primitive
     }
 
-    /// Executes the primitive with its arguments and waits for it.
-    func run(_ arguments: [(Int32, OneDNNMemory)]) throws {
+    /// Executes the primitive with its arguments on `stream` (by default the shared one, used
+    /// under `OneDNN.lock`) and waits for it.
+    func run(_ arguments: [(Int32, OneDNNMemory)], on stream: OneDNNStream? = nil) throws {
         let list = arguments.map { dnnl_exec_arg_t(arg: $0.0, memory: $0.1.handle) }
-        let stream = try OneDNN.stream
-        try OneDNN.check(dnnl_primitive_execute(handle, stream, Int32(list.count), list), "dnnl_primitive_execute")
-        try OneDNN.check(dnnl_stream_wait(stream), "dnnl_stream_wait")
+        try withExtendedLifetime((stream, arguments)) {
+            let stream = try stream?.handle ?? OneDNN.stream
+            try OneDNN.check(dnnl_primitive_execute(handle, stream, Int32(list.count), list), "dnnl_primitive_execute")
+            try OneDNN.check(dnnl_stream_wait(stream), "dnnl_stream_wait")
+        }
     }
 
     deinit { dnnl_primitive_destroy(handle) }

@@ -54,7 +54,7 @@ public final class Wav2Vec2Encoder: @unchecked Sendable {
 
     /// Encodes `samples` (16 kHz mono, as the model was trained) through the first `layers`
     /// transformer layers (all by default): an early exit skips the rest of the work.
-    /// - Throws: `OneDNNError` if the bfloat16 path fails (float32 does not throw).
+    /// - Throws: `OneDNNError` if oneDNN fails (the convolutions, or the reduced-precision products).
     public func encode(_ samples: [Float], layers: Int? = nil) throws -> Output {
         var pass = try start(samples)
         var states = [pass.hidden]
@@ -83,9 +83,9 @@ public final class Wav2Vec2Encoder: @unchecked Sendable {
 
     /// The convolutional encoder, feature projection and positional embedding of `samples`:
     /// a pass at depth 0.
-    /// - Throws: `OneDNNError` if the bfloat16 path fails.
+    /// - Throws: `OneDNNError` if oneDNN fails.
     public func start(_ samples: [Float]) throws -> Pass {
-        let convolution = convolutionFeatures(samples)
+        let convolution = try convolutionFeatures(samples)
         var projected = convolution
         if let norm = weights.projectionNorm {
             Layers.layerNorm(&projected, gamma: norm.gamma, beta: norm.beta, epsilon: config.layerNormEpsilon)
@@ -114,21 +114,11 @@ public final class Wav2Vec2Encoder: @unchecked Sendable {
         return last
     }
 
-    /// The convolutional feature encoder: [frames, channels], time-major all along.
-    public func convolutionFeatures(_ samples: [Float]) -> Tensor {
-        var x = Tensor(shape: [samples.count, 1], values: samples)
-        for layer in weights.convolutions {
-            x = layer.convolution(x)
-            if let norm = layer.norm {
-                if config.featureNorm == "group" {
-                    Layers.groupNorm(&x, groups: x.shape[1], gamma: norm.gamma, beta: norm.beta, epsilon: 1e-5)
-                } else {
-                    Layers.layerNorm(&x, gamma: norm.gamma, beta: norm.beta, epsilon: 1e-5)
-                }
-            }
-            Layers.gelu(&x)
-        }
-        return x
+    /// The convolutional feature encoder: [frames, channels], time-major (no frames when the
+    /// audio is shorter than the first frame's reach, 400 samples in wav2vec2).
+    /// - Throws: `OneDNNError` naming the layer if oneDNN fails.
+    public func convolutionFeatures(_ samples: [Float]) throws -> Tensor {
+        try weights.featureEncoder(samples)
     }
 
     /// The positional convolution's output added to `hidden`, then (post-norm variant) the encoder's layer norm.

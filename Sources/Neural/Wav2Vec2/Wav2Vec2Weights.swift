@@ -4,11 +4,6 @@ import Foundation
 /// (`Wav2Vec2Model`, `Wav2Vec2ForSequenceClassification` under `wav2vec2.`, `HubertModel`, or
 /// under `hubert.`), with their shapes checked against the config.
 struct Wav2Vec2Weights {
-    struct ConvolutionLayer {
-        var convolution: Convolution
-        var norm: (gamma: [Float], beta: [Float])?
-    }
-
     struct TransformerLayer {
         var query, key, value, output: LinearLayer
         var attentionNorm: (gamma: [Float], beta: [Float])
@@ -16,7 +11,8 @@ struct Wav2Vec2Weights {
         var finalNorm: (gamma: [Float], beta: [Float])
     }
 
-    var convolutions: [ConvolutionLayer] = []
+    /// The convolutional feature encoder.
+    var featureEncoder: ConvolutionalEncoder
     var projectionNorm: (gamma: [Float], beta: [Float])?
     var projection: LinearLayer
     /// The positional convolution, with its weight norm already applied.
@@ -45,16 +41,24 @@ struct Wav2Vec2Weights {
         }
 
         var inChannels = 1
+        var convolutions: [ConvolutionalEncoder.LayerWeights] = []
         for (index, channels) in config.convolutionChannels.enumerated() {
             let name = "feature_extractor.conv_layers.\(index)"
-            let hasNorm = config.featureNorm == "layer" || index == 0
-            convolutions.append(ConvolutionLayer(
-                convolution: Convolution(weight: try load("\(name).conv.weight", [channels, inChannels, config.convolutionKernels[index]]),
-                                         bias: config.convolutionBias ? try vector("\(name).conv.bias", channels) : nil,
-                                         stride: config.convolutionStrides[index]),
-                norm: hasNorm ? try norm("\(name).layer_norm", channels) : nil))
+            var layerNorm = ConvolutionalEncoder.Norm.none
+            if config.featureNorm == "layer" {
+                let (gamma, beta) = try norm("\(name).layer_norm", channels)
+                layerNorm = .perFrame(gamma: gamma, beta: beta)
+            } else if index == 0 {
+                let (gamma, beta) = try norm("\(name).layer_norm", channels)
+                layerNorm = .perChannel(gamma: gamma, beta: beta)
+            }
+            convolutions.append(ConvolutionalEncoder.LayerWeights(
+                weight: try load("\(name).conv.weight", [channels, inChannels, config.convolutionKernels[index]]),
+                bias: config.convolutionBias ? try vector("\(name).conv.bias", channels) : nil,
+                stride: config.convolutionStrides[index], norm: layerNorm))
             inChannels = channels
         }
+        featureEncoder = try ConvolutionalEncoder(convolutions)
         let hidden = config.hiddenSize
         projectionNorm = config.projectionLayerNorm ? try norm("feature_projection.layer_norm", inChannels) : nil
         projection = try dense("feature_projection.projection", out: hidden, in: inChannels)

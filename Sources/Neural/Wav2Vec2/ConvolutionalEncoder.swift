@@ -1,0 +1,281 @@
+import CDNNL
+import Foundation
+
+/// The wav2vec2 / HuBERT convolutional feature encoder, samples → [frames, channels]: 1-D
+/// convolutions without padding, each followed by an optional norm and GELU, on oneDNN's direct
+/// convolutions (JIT, AVX-512 or AVX2 chosen at run time).
+///
+/// Between layers the signal stays in oneDNN's blocked layout (blocks of 16 channels with
+/// AVX-512, 8 otherwise: [channel block][time][channel in block]), which its fastest kernels
+/// read and write; only the last layer's output is laid out time-major. GELU after a layer
+/// without norm is fused into the convolution; a per-channel norm (group norm with a group per
+/// channel) takes the statistics in one read-only pass, then scales, shifts and applies GELU
+/// in one fused pass; a per-frame (layer) norm runs in place, then GELU.
+///
+/// Weights are laid out once, at load. The primitives depend on the input's length: they are
+/// made on first use for a length (a few milliseconds) and the last few lengths' kept. Calls
+/// may run on several threads at once; any oneDNN failure is thrown, naming the layer.
+final class ConvolutionalEncoder: @unchecked Sendable {
+    /// The norm after a convolution.
+    enum Norm {
+        case none
+        /// Each channel over all frames (wav2vec2's group norm with one group per channel).
+        case perChannel(gamma: [Float], beta: [Float])
+        /// Each frame over its channels (layer norm).
+        case perFrame(gamma: [Float], beta: [Float])
+    }
+
+    /// One layer as PyTorch holds it: weight [outChannels, inChannels, kernel].
+    struct LayerWeights {
+        var weight: Tensor
+        var bias: [Float]?
+        var stride: Int
+        var norm: Norm
+    }
+
+    private struct Layer {
+        let inChannels, outChannels, kernel, stride: Int
+        let weights: OneDNNMemory
+        let bias: OneDNNMemory?
+        let norm: Norm
+        let name: String
+    }
+
+    /// One layer's primitives for one input length.
+    private struct Step {
+        let convolution: OneDNNPrimitive
+        let source, destination, scratchpad: dnnl_memory_desc_t
+        /// Norm + GELU (per channel: scale, shift and GELU; per frame: GELU), if not fused, in
+        /// place on the output seen as `wholeBlocks`.
+        let after: OneDNNPrimitive?
+        let afterScratchpad: dnnl_memory_desc_t?
+        /// The output with its padding channels as channels: oneDNN 2.6's binary JIT kernel
+        /// broadcasts a per-channel vector wrongly over a partly filled last block.
+        let wholeBlocks: dnnl_memory_desc_t
+        let frames: Int
+    }
+
+    private struct Plan {
+        let steps: [Step]
+        /// The last layer's output, blocked → time-major.
+        let output: OneDNNPrimitive
+    }
+
+    private let layers: [Layer]
+    /// Channels per block of the blocked layout.
+    private let block: Int
+    private let blocked: dnnl_format_tag_t
+    private let lock = NSLock()
+    private var plans: [Int: Plan] = [:]
+    private var recent: [Int] = []
+    private static let keptPlans = 4
+
+    /// Output channels of the last layer.
+    var channels: Int { layers.last?.outChannels ?? 1 }
+
+    /// - Throws: `OneDNNError` naming the layer if oneDNN cannot lay out its weights.
+    init(_ weights: [LayerWeights]) throws {
+        let (block, blocked) = OneDNN.effectiveISA.hasAVX512 ? (16, dnnl_nCw16c) : (8, dnnl_nCw8c)
+        (self.block, self.blocked) = (block, blocked)
+        var layers: [Layer] = []
+        for (index, layer) in weights.enumerated() {
+            let (outChannels, inChannels, kernel) = (layer.weight.shape[0], layer.weight.shape[1], layer.weight.shape[2])
+            let name = "convolution layer \(index)"
+            layers.append(try OneDNNError.naming(name) {
+                // The weights' layout: the one the convolution chooses for a long input (the same for any).
+                let probeFrames = 4096, probeTime = (probeFrames - 1) * layer.stride + kernel
+                let probe = try Self.descriptor(inChannels: inChannels, outChannels: outChannels, kernel: kernel, stride: layer.stride,
+                                                time: probeTime, hasBias: layer.bias != nil, sourceTag: index == 0 ? dnnl_ncw : blocked,
+                                                destinationTag: blocked, weights: nil, gelu: false)
+                defer { dnnl_primitive_desc_destroy(probe) }
+                let chosen = try OneDNN.chosenLayout(probe, dnnl_query_weights_md)
+                let given = try OneDNN.descriptor([outChannels, inChannels, kernel], dnnl_f32, dnnl_oiw)
+                let laidOut = try layer.weight.values.withUnsafeBufferPointer { try OneDNN.laidOut($0.baseAddress!, given, as: chosen) }
+                let bias = try layer.bias.map { values in
+                    let bias = try OneDNNMemory(try OneDNN.descriptor([outChannels], dnnl_f32, dnnl_a), owningBuffer: true)
+                    bias.buffer!.bindMemory(to: Float.self, capacity: outChannels).update(from: values, count: outChannels)
+                    return bias
+                }
+                return Layer(inChannels: inChannels, outChannels: outChannels, kernel: kernel, stride: layer.stride,
+                             weights: laidOut, bias: bias, norm: layer.norm, name: name)
+            })
+        }
+        self.layers = layers
+    }
+
+    /// Output frames for `samples` input samples (0 when the input is shorter than the layers' reach).
+    func outputFrames(_ samples: Int) -> Int {
+        layers.reduce(samples) { time, layer in time < layer.kernel ? 0 : (time - layer.kernel) / layer.stride + 1 }
+    }
+
+    /// The features of `samples` (one channel): [frames, channels], time-major; no frames when
+    /// the input is shorter than the layers' reach.
+    /// - Throws: `OneDNNError` naming the layer if oneDNN fails.
+    func callAsFunction(_ samples: [Float]) throws -> Tensor {
+        let frames = outputFrames(samples.count)
+        guard frames > 0 else { return Tensor(shape: [0, channels], values: []) }
+        let plan = try self.plan(samples.count)
+        let stream = try OneDNNStream()
+        // Two buffers, each large enough for any layer's output, used in turn.
+        let largest = plan.steps.map { step in var layout = step.destination; return dnnl_memory_desc_get_size(&layout) }.max() ?? 0
+        let scratchSize = plan.steps.flatMap { step in [step.scratchpad, step.afterScratchpad].compactMap { $0 } }
+            .map { var layout = $0; return dnnl_memory_desc_get_size(&layout) }.max() ?? 0
+        let buffers = (0..<2).map { _ in UnsafeMutableRawPointer.allocate(byteCount: max(1, largest), alignment: 64) }
+        let scratch = UnsafeMutableRawPointer.allocate(byteCount: max(1, scratchSize), alignment: 64)
+        defer {
+            buffers.forEach { $0.deallocate() }
+            scratch.deallocate()
+        }
+        var source: OneDNNMemory?
+        try samples.withUnsafeBufferPointer { samples in
+            for (index, (step, layer)) in zip(plan.steps, layers).enumerated() {
+                try OneDNNError.naming(layer.name) {
+                    let input = try source ?? memory(step.source, UnsafeMutableRawPointer(mutating: samples.baseAddress!))
+                    let output = try memory(step.destination, buffers[index % 2])
+                    let scratchpad = try memory(step.scratchpad, scratch)
+                    var arguments = [(DNNL_ARG_SRC, input), (DNNL_ARG_WEIGHTS, layer.weights), (DNNL_ARG_DST, output),
+                                     (DNNL_ARG_SCRATCHPAD, scratchpad)]
+                    if let bias = layer.bias { arguments.append((DNNL_ARG_BIAS, bias)) }
+                    try step.convolution.run(arguments, on: stream)
+                    try normalize(buffers[index % 2], layer: layer, step: step, scratch: scratch, stream: stream)
+                    source = output
+                }
+            }
+        }
+        var values = [Float](repeating: 0, count: frames * channels)
+        try OneDNNError.naming("convolution output") {
+            try values.withUnsafeMutableBufferPointer { values in
+                let target = try memory(try OneDNN.descriptor([1, channels, frames], dnnl_f32, dnnl_nwc), values.baseAddress!)
+                try plan.output.run([(DNNL_ARG_FROM, source!), (DNNL_ARG_TO, target)], on: stream)
+            }
+        }
+        return Tensor(shape: [frames, channels], values: values)
+    }
+
+    private func memory(_ layout: dnnl_memory_desc_t, _ buffer: UnsafeMutableRawPointer) throws -> OneDNNMemory {
+        let memory = try OneDNNMemory(layout, owningBuffer: false)
+        try memory.setBuffer(buffer)
+        return memory
+    }
+
+    /// The norm and GELU after a layer's convolution, in place (none: fused into the convolution).
+    private func normalize(_ buffer: UnsafeMutableRawPointer, layer: Layer, step: Step, scratch: UnsafeMutableRawPointer,
+                           stream: OneDNNStream) throws {
+        guard let after = step.after else { return }
+        let values = buffer.bindMemory(to: Float.self, capacity: layer.outChannels.roundedUp(to: block) * step.frames)
+        let whole = try memory(step.wholeBlocks, buffer)
+        var arguments = [(DNNL_ARG_SRC, whole), (DNNL_ARG_DST, whole)]
+        if let layout = step.afterScratchpad { arguments.append((DNNL_ARG_SCRATCHPAD, try memory(layout, scratch))) }
+        switch layer.norm {
+        case .none: return
+        case .perChannel(let gamma, let beta):
+            let (scale, shift) = BlockedNorm.perChannelScaleAndShift(values, channels: layer.outChannels, block: block, frames: step.frames,
+                                                                     gamma: gamma, beta: beta, epsilon: 1e-5)
+            let channelLayout = try OneDNN.descriptor([1, layer.outChannels.roundedUp(to: block), 1], dnnl_f32, blocked)
+            try scale.withUnsafeBufferPointer { scale in
+                try shift.withUnsafeBufferPointer { shift in
+                    arguments[0].0 = DNNL_ARG_SRC_0
+                    arguments.append((DNNL_ARG_SRC_1, try memory(channelLayout, UnsafeMutableRawPointer(mutating: scale.baseAddress!))))
+                    arguments.append((OneDNN.postOperationSource(0), try memory(channelLayout, UnsafeMutableRawPointer(mutating: shift.baseAddress!))))
+                    try after.run(arguments, on: stream)
+                }
+            }
+        case .perFrame(let gamma, let beta):
+            BlockedNorm.perFrame(values, channels: layer.outChannels, block: block, frames: step.frames, gamma: gamma, beta: beta, epsilon: 1e-5)
+            try after.run(arguments, on: stream)
+        }
+    }
+
+    /// The primitives for `samples` input samples: made on first use, the last few lengths' kept.
+    private func plan(_ samples: Int) throws -> Plan {
+        try lock.withLock {
+            if let plan = plans[samples] {
+                recent.removeAll { $0 == samples }
+                recent.append(samples)
+                return plan
+            }
+            let plan = try makePlan(samples)
+            if recent.count >= Self.keptPlans { plans[recent.removeFirst()] = nil }
+            plans[samples] = plan
+            recent.append(samples)
+            return plan
+        }
+    }
+
+    private func makePlan(_ samples: Int) throws -> Plan {
+        var time = samples
+        var steps: [Step] = []
+        for (index, layer) in layers.enumerated() {
+            steps.append(try OneDNNError.naming(layer.name) {
+                let frames = (time - layer.kernel) / layer.stride + 1
+                let fusedGELU: Bool
+                if case .none = layer.norm { fusedGELU = true } else { fusedGELU = false }
+                let descriptor = try Self.descriptor(inChannels: layer.inChannels, outChannels: layer.outChannels, kernel: layer.kernel,
+                                                     stride: layer.stride, time: time, hasBias: layer.bias != nil,
+                                                     sourceTag: index == 0 ? dnnl_ncw : blocked, destinationTag: blocked,
+                                                     weights: layer.weights.descriptor, gelu: fusedGELU)
+                let source = try OneDNN.chosenLayout(descriptor, dnnl_query_src_md)
+                let destination = try OneDNN.chosenLayout(descriptor, dnnl_query_dst_md)
+                let scratchpad = try OneDNN.chosenLayout(descriptor, dnnl_query_scratchpad_md)
+                let convolution = try OneDNNPrimitive(descriptor)
+                let padded = layer.outChannels.roundedUp(to: block)
+                let wholeBlocks = try OneDNN.descriptor([1, padded, frames], dnnl_f32, blocked)
+                var after: OneDNNPrimitive?, afterScratchpad: dnnl_memory_desc_t?
+                switch layer.norm {
+                case .none: break
+                case .perChannel:
+                    // x·scale + shift, per channel, then GELU: one binary product with two post-operations.
+                    var channel = try OneDNN.descriptor([1, padded, 1], dnnl_f32, blocked)
+                    var (input, output) = (wholeBlocks, wholeBlocks)
+                    var operation = dnnl_binary_desc_t()
+                    try OneDNN.check(dnnl_binary_desc_init(&operation, dnnl_binary_mul, &input, &channel, &output), "dnnl_binary_desc_init")
+                    let binary = try OneDNN.primitiveDescriptor(&operation, postOperations: [.binary(dnnl_binary_add, channel), .gelu],
+                                                                userScratchpad: true, call: "binary")
+                    afterScratchpad = try OneDNN.chosenLayout(binary, dnnl_query_scratchpad_md)
+                    after = try OneDNNPrimitive(binary)
+                case .perFrame:
+                    var input = wholeBlocks
+                    var operation = dnnl_eltwise_desc_t()
+                    try OneDNN.check(dnnl_eltwise_forward_desc_init(&operation, dnnl_forward_inference, dnnl_eltwise_gelu_erf, &input, 0, 0),
+                                     "dnnl_eltwise_forward_desc_init")
+                    let eltwise = try OneDNN.primitiveDescriptor(&operation, userScratchpad: true, call: "eltwise")
+                    afterScratchpad = try OneDNN.chosenLayout(eltwise, dnnl_query_scratchpad_md)
+                    after = try OneDNNPrimitive(eltwise)
+                }
+                time = frames
+                return Step(convolution: convolution, source: source, destination: destination, scratchpad: scratchpad,
+                            after: after, afterScratchpad: afterScratchpad, wholeBlocks: wholeBlocks, frames: frames)
+            })
+        }
+        let last = steps[steps.count - 1].destination
+        let output = try OneDNNError.naming("convolution output") {
+            try OneDNNPrimitive(try OneDNN.reorder(last, try OneDNN.descriptor([1, channels, time], dnnl_f32, dnnl_nwc)))
+        }
+        return Plan(steps: steps, output: output)
+    }
+
+    /// A convolution's primitive descriptor: input [1, inChannels, time] in `sourceTag`, output
+    /// in `destinationTag`, weights in `weights` (nil: oneDNN's choice), GELU fused if asked.
+    private static func descriptor(inChannels: Int, outChannels: Int, kernel: Int, stride: Int, time: Int, hasBias: Bool,
+                                   sourceTag: dnnl_format_tag_t, destinationTag: dnnl_format_tag_t, weights: dnnl_memory_desc_t?,
+                                   gelu: Bool) throws -> dnnl_primitive_desc_t {
+        let frames = (time - kernel) / stride + 1
+        var source = try OneDNN.descriptor([1, inChannels, time], dnnl_f32, sourceTag)
+        var weights = try weights ?? OneDNN.descriptor([outChannels, inChannels, kernel], dnnl_f32, dnnl_format_tag_any)
+        var bias = try OneDNN.descriptor([outChannels], dnnl_f32, dnnl_a)
+        var destination = try OneDNN.descriptor([1, outChannels, frames], dnnl_f32, destinationTag)
+        var operation = dnnl_convolution_desc_t()
+        let strides: [dnnl_dim_t] = [dnnl_dim_t(stride)], padding: [dnnl_dim_t] = [0]
+        let status = hasBias
+            ? dnnl_convolution_forward_desc_init(&operation, dnnl_forward_inference, dnnl_convolution_direct, &source, &weights, &bias,
+                                                 &destination, strides, padding, padding)
+            : dnnl_convolution_forward_desc_init(&operation, dnnl_forward_inference, dnnl_convolution_direct, &source, &weights, nil,
+                                                 &destination, strides, padding, padding)
+        try OneDNN.check(status, "dnnl_convolution_forward_desc_init")
+        return try OneDNN.primitiveDescriptor(&operation, postOperations: gelu ? [.gelu] : [], userScratchpad: true, call: "convolution")
+    }
+}
+
+private extension Int {
+    func roundedUp(to multiple: Int) -> Int { (self + multiple - 1) / multiple * multiple }
+}
