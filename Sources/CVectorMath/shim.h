@@ -26,9 +26,28 @@ static inline void sergraph_gelu_scalar(float *values, long count) {
 #if defined(__x86_64__)
 #include <immintrin.h>
 
-/* glibc's vector expf (libmvec), 16 and 8 floats at a time. */
-__attribute__((target("avx512f"))) __m512 _ZGVeN16v_expf(__m512);
-__attribute__((target("avx2,fma"))) __m256 _ZGVdN8v_expf(__m256);
+
+/* e^r's Taylor series to r⁷, highest power first. */
+static const float sergraph_exp_coefficients[8] = {1.0f / 5040, 1.0f / 720, 1.0f / 120, 1.0f / 24, 1.0f / 6, 0.5f, 1.0f, 1.0f};
+
+/* e^x for x ≤ 0 up to its last step, at either width (V: the intrinsics' prefix, ROUND: their
+   round-to-nearest): e^x = 2^n·e^r, n = round(x·log₂e), r = x − n·ln 2 (in two parts, |r| ≤ ln 2 / 2),
+   p = e^r by its Taylor series to r⁷ (truncation below 10⁻⁸). x below −110 is taken as −110, whose
+   e^x is 0 in float like everything below −104; NaN stays NaN. */
+#define SERGRAPH_EXP_REDUCED(V, ROUND, x, n, p) do { \
+        x = V##_max_ps(V##_set1_ps(-110.0f), x); \
+        n = ROUND(V##_mul_ps(x, V##_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); \
+        const __typeof__(x) r = V##_fnmadd_ps(n, V##_set1_ps(1.428606765330187e-06f), V##_fnmadd_ps(n, V##_set1_ps(0.693145751953125f), x)); \
+        p = V##_set1_ps(sergraph_exp_coefficients[0]); \
+        for (int c = 1; c < 8; c++) p = V##_fmadd_ps(p, r, V##_set1_ps(sergraph_exp_coefficients[c])); \
+    } while (0)
+
+/* e^x for x ≤ 0 (AVX-512): 2^n by vscalefps, which also gives subnormals. */
+__attribute__((target("avx512f"))) static inline __m512 sergraph_exp16_nonpositive(__m512 x) {
+    __m512 n, p;
+    SERGRAPH_EXP_REDUCED(_mm512, _mm512_roundscale_ps, x, n, p);
+    return _mm512_scalef_ps(p, n);
+}
 
 /* Softmax's numerators in place, values[i] = e^(values[i] - max), returning their sum; 16 at a time
    (AVX-512), the last partial vector under a mask. */
@@ -41,19 +60,31 @@ __attribute__((target("avx512f"))) static inline float sergraph_softmax_numerato
     const __m512 shift = _mm512_set1_ps(_mm512_reduce_max_ps(largest));
     __m512 sum = _mm512_setzero_ps();
     for (long i = 0; i < whole; i += 16) {
-        const __m512 e = _ZGVeN16v_expf(_mm512_sub_ps(_mm512_loadu_ps(values + i), shift));
+        const __m512 e = sergraph_exp16_nonpositive(_mm512_sub_ps(_mm512_loadu_ps(values + i), shift));
         _mm512_storeu_ps(values + i, e);
         sum = _mm512_add_ps(sum, e);
     }
     if (tail) {
-        const __m512 e = _ZGVeN16v_expf(_mm512_maskz_sub_ps(tail, _mm512_maskz_loadu_ps(tail, values + whole), shift));
+        const __m512 e = sergraph_exp16_nonpositive(_mm512_maskz_sub_ps(tail, _mm512_maskz_loadu_ps(tail, values + whole), shift));
         _mm512_mask_storeu_ps(values + whole, tail, e);
         sum = _mm512_mask_add_ps(sum, tail, sum, e);
     }
     return _mm512_reduce_add_ps(sum);
 }
 
-/* The same, 8 at a time (AVX2), the last partial vector one by one. */
+/* e^x for x ≤ 0 (AVX2): 2^n as 2^(n − n/2)·2^(n/2), each factor a normal float built from its
+   exponent bits, so that subnormal results round once. */
+__attribute__((target("avx2,fma"))) static inline __m256 sergraph_exp8_nonpositive(__m256 x) {
+    __m256 n, p;
+    SERGRAPH_EXP_REDUCED(_mm256, _mm256_round_ps, x, n, p);
+    const __m256i whole = _mm256_cvtps_epi32(n), half = _mm256_srai_epi32(whole, 1);
+    const __m256i bias = _mm256_set1_epi32(127);
+    const __m256 low = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(half, bias), 23));
+    const __m256 high = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(_mm256_sub_epi32(whole, half), bias), 23));
+    return _mm256_mul_ps(_mm256_mul_ps(p, high), low);
+}
+
+/* The same, 8 at a time (AVX2), the last partial vector padded with −∞ (whose e^x is 0). */
 __attribute__((target("avx2,fma"))) static inline float sergraph_softmax_numerators_avx2(float *values, long count) {
     const long whole = count & ~7L;
     __m256 largest8 = _mm256_set1_ps(-INFINITY);
@@ -65,15 +96,21 @@ __attribute__((target("avx2,fma"))) static inline float sergraph_softmax_numerat
     const __m256 shift = _mm256_set1_ps(largest);
     __m256 sum8 = _mm256_setzero_ps();
     for (long i = 0; i < whole; i += 8) {
-        const __m256 e = _ZGVdN8v_expf(_mm256_sub_ps(_mm256_loadu_ps(values + i), shift));
+        const __m256 e = sergraph_exp8_nonpositive(_mm256_sub_ps(_mm256_loadu_ps(values + i), shift));
         _mm256_storeu_ps(values + i, e);
+        sum8 = _mm256_add_ps(sum8, e);
+    }
+    if (whole < count) {
+        float last[8] = {-INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY};
+        for (long i = whole; i < count; i++) last[i - whole] = values[i];
+        const __m256 e = sergraph_exp8_nonpositive(_mm256_sub_ps(_mm256_loadu_ps(last), shift));
+        _mm256_storeu_ps(last, e);
+        for (long i = whole; i < count; i++) values[i] = last[i - whole];
         sum8 = _mm256_add_ps(sum8, e);
     }
     __m128 sum4 = _mm_add_ps(_mm256_castps256_ps128(sum8), _mm256_extractf128_ps(sum8, 1));
     sum4 = _mm_add_ps(sum4, _mm_movehl_ps(sum4, sum4));
-    float sum = _mm_cvtss_f32(_mm_add_ss(sum4, _mm_movehdup_ps(sum4)));
-    for (long i = whole; i < count; i++) { values[i] = expf(values[i] - largest); sum += values[i]; }
-    return sum;
+    return _mm_cvtss_f32(_mm_add_ss(sum4, _mm_movehdup_ps(sum4)));
 }
 
 /* f of the last `count` (< 8) floats, through one vector padded with `pad`: the same function as the

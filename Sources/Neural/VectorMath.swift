@@ -1,9 +1,9 @@
 import CVectorMath
 import Foundation
 
-/// Softmax's exponentials (through glibc's vector math library, libmvec) and GELU over buffers,
-/// with the widest instructions the processor has (chosen at run time by `CPUFeatures`): Swift
-/// compiles for the baseline x86-64 and neither vectorises libm calls nor float reductions itself.
+/// Softmax's exponentials and GELU over buffers, with the widest instructions the processor has
+/// (chosen at run time by `CPUFeatures`): Swift compiles for the baseline x86-64 and neither
+/// vectorises libm calls nor float reductions itself.
 enum VectorMath {
     enum Width: CaseIterable { case avx512, avx2, scalar }
 
@@ -15,7 +15,8 @@ enum VectorMath {
     private static let widest = width(for: .current)
 
     /// Softmax's numerators in place, values[i] = e^(values[i] − max values), and their sum (the
-    /// denominator), on the widest path this processor has (or `width`).
+    /// denominator), on the widest path this processor has (or `width`): the vector paths' e^x
+    /// (x ≤ 0) within a few units in the last place of libm's.
     static func softmaxNumerators(_ values: UnsafeMutablePointer<Float>, count: Int, width: Width = widest) -> Float {
         switch width {
         case .avx512: return sergraph_softmax_numerators_avx512(values, count)

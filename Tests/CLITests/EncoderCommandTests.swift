@@ -69,7 +69,7 @@ import TestSupport
 
     /// The executable on an emulated AVX2-only processor (QEMU's Haswell model, which has no
     /// AVX-512 at all: an AVX-512 instruction there is SIGILL). The processor itself reports
-    /// AVX2, so this checks the CPUID detection, libmvec's and OpenBLAS's run-time choices.
+    /// AVX2, so this checks the CPUID detection, the vector kernels' and OpenBLAS's run-time choices.
     @Test(.enabled("needs qemu-x86_64 (qemu-user, installed by scripts/setup)") {
         if qemu == nil { print("emulated AVX2 test skipped: no /usr/bin/qemu-x86_64 (install qemu-user)") }
         return qemu != nil

@@ -52,11 +52,14 @@ import Testing
     }
 
     /// Every softmax-numerator path this processor can run agrees with libm's expf of each value
-    /// less the largest, and returns their sum; lengths with and without a partial last vector.
-    @Test(arguments: [0, 1, 5, 16, 101])
+    /// less the largest, and returns their sum; lengths with and without a partial last vector;
+    /// differences down to where e^x is subnormal, 0, and −∞.
+    @Test(arguments: [0, 1, 5, 16, 101, -1])
     func everySoftmaxNumeratorPathMatchesLibm(count: Int) {
-        // −56 … 14 in a scrambled order, so that the largest is neither first nor last.
-        let inputs = (0..<count).map { Float(($0 * 37) % 101 - 80) * 0.7 }
+        // −56 … 14 in a scrambled order, so that the largest is neither first nor last; or (−1)
+        // the far end of the range.
+        let inputs = count < 0 ? [0, -80, -87.5, -95, -100, -103, -103.9, -104, -110, -200, -.infinity, -1e30, -1]
+            : (0..<count).map { Float(($0 * 37) % 101 - 80) * 0.7 }
         let largest = inputs.max() ?? 0
         for width in VectorMath.Width.allCases where Self.runs(width) {
             var values = inputs
