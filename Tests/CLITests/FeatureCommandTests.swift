@@ -50,6 +50,21 @@ import TestSupport
 }
 
 extension FeatureCommandTests {
+    /// A file shorter than one 512-sample frame gives an empty array of the right width, and
+    /// succeeds; one sample more than that gives its one frame.
+    @Test(arguments: [(320, 0), (511, 0), (512, 1), (673, 2)])
+    func filesShorterThanAFrameGiveNoRows(samples: Int, rows: Int) throws {
+        let folder = try TemporaryFolder("features-short")
+        let clip = folder.file("clip.wav")
+        try #require(runCommand("sox", [speech, clip, "trim", "0s", "\(samples)s"]).status == 0)
+        for (kind, columns) in [("logmel", 40), ("mfcc", 13)] {
+            let result = try runCommand(sergraphExecutable, ["features", kind, clip, "-o", folder.path, "-p", "n-fft=512"])
+            #expect(result.status == 0, "\(result.stderr)")
+            let array = try NpyArray(path: folder.file("clip.\(kind).npy"))
+            #expect(array.rows == rows && array.columns == columns, "\(kind) of \(samples) samples: \(array.rows) × \(array.columns)")
+        }
+    }
+
     /// graphs/wav2vec2-embeddings.yaml runs the encoder offline and writes its embeddings.
     @Test func wav2vec2GraphWritesEmbeddings() throws {
         let folder = try TemporaryFolder("wav2vec2-graph")
