@@ -1,3 +1,4 @@
+import CDNNL
 import Foundation
 @testable import Neural
 import Testing
@@ -116,6 +117,22 @@ import TestSupport
         let expected = Double(beta[3]) / 2 * (1 + erf(Double(beta[3]) / 2.0.squareRoot()))
         let column = (0..<out.shape[0]).map { out.values[$0 * 16 + 3] }
         #expect(column.allSatisfy { abs(Double($0) - expected) < 1e-5 }, "\(column.prefix(3)) vs \(expected)")
+    }
+
+    /// OpenMP's thread count belongs to each calling thread: a thread that set another (or kept
+    /// the default) runs oneDNN with BLAS's count, the process-wide setting.
+    @Test func oneDNNFollowsTheBLASThreadCountOnAnyThread() throws {
+        let encoder = try ConvolutionalEncoder(layers(channels: 16, norm: .none, bias: false))
+        final class Seen: @unchecked Sendable { var threads: Int32 = 0 }
+        let seen = Seen(), audio = random(400, seed: 1)
+        let thread = Thread {
+            omp_set_num_threads(7)
+            _ = try? encoder(audio)
+            seen.threads = omp_get_max_threads()
+        }
+        thread.start()
+        while !thread.isFinished { Thread.sleep(forTimeInterval: 0.01) }
+        #expect(Int(seen.threads) == BLAS.threads)
     }
 
     /// Fewer samples than the layers' reach give no frames (as PyTorch's empty output); the

@@ -164,7 +164,8 @@ enum OneDNN {
         return laidOut
     }
 
-    /// Threads oneDNN uses (OpenMP's); kept equal to BLAS's.
+    /// Threads oneDNN uses (OpenMP's, for the calling thread); kept equal to BLAS's, and set
+    /// again from it before each primitive runs.
     static var threads: Int {
         get { Int(omp_get_max_threads()) }
         set { omp_set_num_threads(Int32(max(1, newValue))) }
@@ -226,6 +227,12 @@ final class OneDNNMemory {
         self.buffer = buffer
     }
 
+    /// Memory over the caller's buffer at `pointer`, which must outlive its use.
+    convenience init(_ descriptor: dnnl_memory_desc_t, pointer: UnsafeRawPointer) throws {
+        try self.init(descriptor, owningBuffer: false)
+        try setBuffer(pointer)
+    }
+
     /// Points the memory at `pointer` (for memory made without a buffer of its own).
     func setBuffer(_ pointer: UnsafeRawPointer) throws {
         try OneDNN.check(dnnl_memory_set_data_handle(handle, UnsafeMutableRawPointer(mutating: pointer)), "dnnl_memory_set_data_handle")
@@ -234,6 +241,33 @@ final class OneDNNMemory {
     deinit {
         dnnl_memory_destroy(handle)
         buffer?.deallocate()
+    }
+}
+
+/// Primitives (or sets of them) by the size they were made for: made on first use, the last
+/// `kept` sizes' kept; safe to use from several threads.
+final class OneDNNPlans<Plan>: @unchecked Sendable {
+    private let kept: Int
+    private let lock = NSLock()
+    private var plans: [Int: Plan] = [:]
+    private var recent: [Int] = []
+
+    init(kept: Int = 4) { self.kept = kept }
+
+    /// The plan for `size`, made by `make` if it is not kept.
+    func plan(_ size: Int, make: () throws -> Plan) throws -> Plan {
+        try lock.withLock {
+            recent.removeAll { $0 == size }
+            if let plan = plans[size] {
+                recent.append(size)
+                return plan
+            }
+            let plan = try make()
+            if recent.count >= kept { plans[recent.removeFirst()] = nil }
+            plans[size] = plan
+            recent.append(size)
+            return plan
+        }
     }
 }
 
@@ -268,6 +302,9 @@ final class OneDNNPrimitive {
     /// under `OneDNN.lock`) and waits for it.
     func run(_ arguments: [(Int32, OneDNNMemory)], on stream: OneDNNStream? = nil) throws {
         let list = arguments.map { dnnl_exec_arg_t(arg: $0.0, memory: $0.1.handle) }
+        // OpenMP's thread count is per calling thread: follow the process-wide BLAS count here
+        // (1 inside `Parallel.forEach`'s workers), on whichever thread runs the primitive.
+        OneDNN.threads = BLAS.threads
         try withExtendedLifetime((stream, arguments)) {
             let stream = try stream?.handle ?? OneDNN.stream
             try OneDNN.check(dnnl_primitive_execute(handle, stream, Int32(list.count), list), "dnnl_primitive_execute")

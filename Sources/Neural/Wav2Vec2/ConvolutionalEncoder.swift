@@ -65,10 +65,7 @@ final class ConvolutionalEncoder: @unchecked Sendable {
     /// Channels per block of the blocked layout.
     private let block: Int
     private let blocked: dnnl_format_tag_t
-    private let lock = NSLock()
-    private var plans: [Int: Plan] = [:]
-    private var recent: [Int] = []
-    private static let keptPlans = 4
+    private let plans = OneDNNPlans<Plan>()
 
     /// Output channels of the last layer.
     var channels: Int { layers.last?.outChannels ?? 1 }
@@ -114,7 +111,7 @@ final class ConvolutionalEncoder: @unchecked Sendable {
     func callAsFunction(_ samples: [Float]) throws -> Tensor {
         let frames = outputFrames(samples.count)
         guard frames > 0 else { return Tensor(shape: [0, channels], values: []) }
-        let plan = try self.plan(samples.count)
+        let plan = try plans.plan(samples.count) { try makePlan(samples.count) }
         let stream = try OneDNNStream()
         // Two buffers, each large enough for any layer's output, used in turn.
         let largest = plan.steps.map { step in var layout = step.destination; return dnnl_memory_desc_get_size(&layout) }.max() ?? 0
@@ -130,9 +127,9 @@ final class ConvolutionalEncoder: @unchecked Sendable {
         try samples.withUnsafeBufferPointer { samples in
             for (index, (step, layer)) in zip(plan.steps, layers).enumerated() {
                 try OneDNNError.naming(layer.name) {
-                    let input = try source ?? memory(step.source, UnsafeMutableRawPointer(mutating: samples.baseAddress!))
-                    let output = try memory(step.destination, buffers[index % 2])
-                    let scratchpad = try memory(step.scratchpad, scratch)
+                    let input = try source ?? OneDNNMemory(step.source, pointer: samples.baseAddress!)
+                    let output = try OneDNNMemory(step.destination, pointer: buffers[index % 2])
+                    let scratchpad = try OneDNNMemory(step.scratchpad, pointer: scratch)
                     var arguments = [(DNNL_ARG_SRC, input), (DNNL_ARG_WEIGHTS, layer.weights), (DNNL_ARG_DST, output),
                                      (DNNL_ARG_SCRATCHPAD, scratchpad)]
                     if let bias = layer.bias { arguments.append((DNNL_ARG_BIAS, bias)) }
@@ -145,17 +142,11 @@ final class ConvolutionalEncoder: @unchecked Sendable {
         var values = [Float](repeating: 0, count: frames * channels)
         try OneDNNError.naming("convolution output") {
             try values.withUnsafeMutableBufferPointer { values in
-                let target = try memory(try OneDNN.descriptor([1, channels, frames], dnnl_f32, dnnl_nwc), values.baseAddress!)
+                let target = try OneDNNMemory(try OneDNN.descriptor([1, channels, frames], dnnl_f32, dnnl_nwc), pointer: values.baseAddress!)
                 try plan.output.run([(DNNL_ARG_FROM, source!), (DNNL_ARG_TO, target)], on: stream)
             }
         }
         return Tensor(shape: [frames, channels], values: values)
-    }
-
-    private func memory(_ layout: dnnl_memory_desc_t, _ buffer: UnsafeMutableRawPointer) throws -> OneDNNMemory {
-        let memory = try OneDNNMemory(layout, owningBuffer: false)
-        try memory.setBuffer(buffer)
-        return memory
     }
 
     /// The norm and GELU after a layer's convolution, in place (none: fused into the convolution).
@@ -163,9 +154,9 @@ final class ConvolutionalEncoder: @unchecked Sendable {
                            stream: OneDNNStream) throws {
         guard let after = step.after else { return }
         let values = buffer.bindMemory(to: Float.self, capacity: layer.outChannels.roundedUp(to: block) * step.frames)
-        let whole = try memory(step.wholeBlocks, buffer)
+        let whole = try OneDNNMemory(step.wholeBlocks, pointer: buffer)
         var arguments = [(DNNL_ARG_SRC, whole), (DNNL_ARG_DST, whole)]
-        if let layout = step.afterScratchpad { arguments.append((DNNL_ARG_SCRATCHPAD, try memory(layout, scratch))) }
+        if let layout = step.afterScratchpad { arguments.append((DNNL_ARG_SCRATCHPAD, try OneDNNMemory(layout, pointer: scratch))) }
         switch layer.norm {
         case .none: return
         case .perChannel(let gamma, let beta):
@@ -175,30 +166,14 @@ final class ConvolutionalEncoder: @unchecked Sendable {
             try scale.withUnsafeBufferPointer { scale in
                 try shift.withUnsafeBufferPointer { shift in
                     arguments[0].0 = DNNL_ARG_SRC_0
-                    arguments.append((DNNL_ARG_SRC_1, try memory(channelLayout, UnsafeMutableRawPointer(mutating: scale.baseAddress!))))
-                    arguments.append((OneDNN.postOperationSource(0), try memory(channelLayout, UnsafeMutableRawPointer(mutating: shift.baseAddress!))))
+                    arguments.append((DNNL_ARG_SRC_1, try OneDNNMemory(channelLayout, pointer: scale.baseAddress!)))
+                    arguments.append((OneDNN.postOperationSource(0), try OneDNNMemory(channelLayout, pointer: shift.baseAddress!)))
                     try after.run(arguments, on: stream)
                 }
             }
         case .perFrame(let gamma, let beta):
             BlockedNorm.perFrame(values, channels: layer.outChannels, block: block, frames: step.frames, gamma: gamma, beta: beta, epsilon: 1e-5)
             try after.run(arguments, on: stream)
-        }
-    }
-
-    /// The primitives for `samples` input samples: made on first use, the last few lengths' kept.
-    private func plan(_ samples: Int) throws -> Plan {
-        try lock.withLock {
-            if let plan = plans[samples] {
-                recent.removeAll { $0 == samples }
-                recent.append(samples)
-                return plan
-            }
-            let plan = try makePlan(samples)
-            if recent.count >= Self.keptPlans { plans[recent.removeFirst()] = nil }
-            plans[samples] = plan
-            recent.append(samples)
-            return plan
         }
     }
 
