@@ -69,18 +69,10 @@ enum OneDNN {
         return descriptor
     }
 
-    /// An operation attached after a primitive's own, on its output.
-    enum PostOperation {
-        /// GELU, x·Φ(x), with the exact erf.
-        case gelu
-        /// A binary operation with a second source of the given layout (e.g. per channel).
-        case binary(dnnl_alg_kind_t, dnnl_memory_desc_t)
-    }
-
-    /// The primitive descriptor of `operation` (a oneDNN operation descriptor), with
-    /// `postOperations` fused and, if `userScratchpad`, a scratchpad the caller provides
+    /// The primitive descriptor of `operation` (a oneDNN operation descriptor), with GELU fused
+    /// on its output if asked and, if `userScratchpad`, a scratchpad the caller provides
     /// (`DNNL_ARG_SCRATCHPAD`), so that the primitive can run on several threads at once.
-    static func primitiveDescriptor(_ operation: UnsafeRawPointer, postOperations: [PostOperation] = [], userScratchpad: Bool = false,
+    static func primitiveDescriptor(_ operation: UnsafeRawPointer, gelu: Bool = false, userScratchpad: Bool = false,
                                     call: String) throws -> dnnl_primitive_desc_t {
         var attributes: dnnl_primitive_attr_t?
         try check(dnnl_primitive_attr_create(&attributes), "dnnl_primitive_attr_create")
@@ -88,18 +80,11 @@ enum OneDNN {
         if userScratchpad {
             try check(dnnl_primitive_attr_set_scratchpad_mode(attributes, dnnl_scratchpad_mode_user), "dnnl_primitive_attr_set_scratchpad_mode")
         }
-        if !postOperations.isEmpty {
+        if gelu {
             var list: dnnl_post_ops_t?
             try check(dnnl_post_ops_create(&list), "dnnl_post_ops_create")
             defer { dnnl_post_ops_destroy(list) }
-            for operation in postOperations {
-                switch operation {
-                case .gelu:
-                    try check(dnnl_post_ops_append_eltwise(list, 1, dnnl_eltwise_gelu_erf, 0, 0), "dnnl_post_ops_append_eltwise")
-                case .binary(let kind, var second):
-                    try check(dnnl_post_ops_append_binary(list, kind, &second), "dnnl_post_ops_append_binary")
-                }
-            }
+            try check(dnnl_post_ops_append_eltwise(list, 1, dnnl_eltwise_gelu_erf, 0, 0), "dnnl_post_ops_append_eltwise")
             try check(dnnl_primitive_attr_set_post_ops(attributes, list), "dnnl_primitive_attr_set_post_ops")
         }
         var primitive: dnnl_primitive_desc_t?
@@ -116,8 +101,6 @@ enum OneDNN {
         return chosen
     }
 
-    /// oneDNN's argument index of the second source of post-operation `index`.
-    static func postOperationSource(_ index: Int) -> Int32 { Int32(DNNL_ARG_ATTR_MULTIPLE_POST_OP_BASE) * Int32(index + 1) | DNNL_ARG_SRC_1 }
 
     /// A matmul's descriptor; `bias` nil for none.
     static func matmul(_ source: dnnl_memory_desc_t, _ weights: dnnl_memory_desc_t, _ bias: dnnl_memory_desc_t?,

@@ -7,10 +7,10 @@ import Foundation
 ///
 /// Between layers the signal stays in oneDNN's blocked layout (blocks of 16 channels with
 /// AVX-512, 8 otherwise: [channel block][time][channel in block]), which its fastest kernels
-/// read and write; only the last layer's output is laid out time-major. GELU after a layer
-/// without norm is fused into the convolution; a per-channel norm (group norm with a group per
-/// channel) takes the statistics in one read-only pass, then scales, shifts and applies GELU
-/// in one fused pass; a per-frame (layer) norm runs in place, then GELU.
+/// read and write; only the last layer's output is laid out time-major. GELU is fused into the
+/// convolution of a layer without norm, and of the first layer with its per-channel norm
+/// (group norm with a group per channel), which is folded into that convolution's weights
+/// (`FoldedGroupNorm`); a per-frame (layer) norm runs in place, then GELU.
 ///
 /// Weights are laid out once, at load. The primitives depend on the input's length: they are
 /// made on first use for a length (a few milliseconds) and the last few lengths' kept. Calls
@@ -19,7 +19,8 @@ final class ConvolutionalEncoder: @unchecked Sendable {
     /// The norm after a convolution.
     enum Norm {
         case none
-        /// Each channel over all frames (wav2vec2's group norm with one group per channel).
+        /// Each channel over all frames (wav2vec2's group norm with one group per channel); on
+        /// the first layer only.
         case perChannel(gamma: [Float], beta: [Float])
         /// Each frame over its channels (layer norm).
         case perFrame(gamma: [Float], beta: [Float])
@@ -38,20 +39,23 @@ final class ConvolutionalEncoder: @unchecked Sendable {
         let weights: OneDNNMemory
         let bias: OneDNNMemory?
         let norm: Norm
+        /// The weights as given, [outChannels, kernel], for a norm folded into them at each call.
+        let given: [Float]?
         let name: String
+
+        /// Whether the convolution adds a bias (its own, or a folded norm's).
+        var hasBias: Bool { bias != nil || given != nil }
+        /// Whether the norm (if any) and GELU run in the convolution itself.
+        var fused: Bool { if case .perFrame = norm { false } else { true } }
     }
 
     /// One layer's primitives for one input length.
     private struct Step {
         let convolution: OneDNNPrimitive
         let source, destination, scratchpad: dnnl_memory_desc_t
-        /// Norm + GELU (per channel: scale, shift and GELU; per frame: GELU), if not fused, in
-        /// place on the output seen as `wholeBlocks`.
-        let after: OneDNNPrimitive?
-        let afterScratchpad: dnnl_memory_desc_t?
-        /// The output with its padding channels as channels: oneDNN 2.6's binary JIT kernel
-        /// broadcasts a per-channel vector wrongly over a partly filled last block.
-        let wholeBlocks: dnnl_memory_desc_t
+        /// GELU after a per-frame norm, in place.
+        let gelu: OneDNNPrimitive?
+        let geluScratchpad: dnnl_memory_desc_t?
         let frames: Int
     }
 
@@ -78,11 +82,15 @@ final class ConvolutionalEncoder: @unchecked Sendable {
         for (index, layer) in weights.enumerated() {
             let (outChannels, inChannels, kernel) = (layer.weight.shape[0], layer.weight.shape[1], layer.weight.shape[2])
             let name = "convolution layer \(index)"
+            var folded = false
+            if case .perChannel = layer.norm { folded = true }
+            precondition(index > 0 || inChannels == 1, "the first convolution reads one channel, not \(inChannels)")
+            precondition(!folded || index == 0, "a per-channel norm follows the first convolution only")
             layers.append(try OneDNNError.naming(name) {
                 // The weights' layout: the one the convolution chooses for a long input (the same for any).
                 let probeFrames = 4096, probeTime = (probeFrames - 1) * layer.stride + kernel
                 let probe = try Self.descriptor(inChannels: inChannels, outChannels: outChannels, kernel: kernel, stride: layer.stride,
-                                                time: probeTime, hasBias: layer.bias != nil, sourceTag: index == 0 ? dnnl_ncw : blocked,
+                                                time: probeTime, hasBias: layer.bias != nil || folded, sourceTag: index == 0 ? dnnl_ncw : blocked,
                                                 destinationTag: blocked, weights: nil, gelu: false)
                 defer { dnnl_primitive_desc_destroy(probe) }
                 let chosen = try OneDNN.chosenLayout(probe, dnnl_query_weights_md)
@@ -93,8 +101,8 @@ final class ConvolutionalEncoder: @unchecked Sendable {
                     bias.buffer!.bindMemory(to: Float.self, capacity: outChannels).update(from: values, count: outChannels)
                     return bias
                 }
-                return Layer(inChannels: inChannels, outChannels: outChannels, kernel: kernel, stride: layer.stride,
-                             weights: laidOut, bias: bias, norm: layer.norm, name: name)
+                return Layer(inChannels: inChannels, outChannels: outChannels, kernel: kernel, stride: layer.stride, weights: laidOut,
+                             bias: folded ? nil : bias, norm: layer.norm, given: folded ? layer.weight.values : nil, name: name)
             })
         }
         self.layers = layers
@@ -115,7 +123,7 @@ final class ConvolutionalEncoder: @unchecked Sendable {
         let stream = try OneDNNStream()
         // Two buffers, each large enough for any layer's output, used in turn.
         let largest = plan.steps.map { step in var layout = step.destination; return dnnl_memory_desc_get_size(&layout) }.max() ?? 0
-        let scratchSize = plan.steps.flatMap { step in [step.scratchpad, step.afterScratchpad].compactMap { $0 } }
+        let scratchSize = plan.steps.flatMap { step in [step.scratchpad, step.geluScratchpad].compactMap { $0 } }
             .map { var layout = $0; return dnnl_memory_desc_get_size(&layout) }.max() ?? 0
         let buffers = (0..<2).map { _ in UnsafeMutableRawPointer.allocate(byteCount: max(1, largest), alignment: 64) }
         let scratch = UnsafeMutableRawPointer.allocate(byteCount: max(1, scratchSize), alignment: 64)
@@ -130,11 +138,26 @@ final class ConvolutionalEncoder: @unchecked Sendable {
                     let input = try source ?? OneDNNMemory(step.source, pointer: samples.baseAddress!)
                     let output = try OneDNNMemory(step.destination, pointer: buffers[index % 2])
                     let scratchpad = try OneDNNMemory(step.scratchpad, pointer: scratch)
-                    var arguments = [(DNNL_ARG_SRC, input), (DNNL_ARG_WEIGHTS, layer.weights), (DNNL_ARG_DST, output),
+                    var (weights, bias) = (layer.weights, layer.bias)
+                    if let given = layer.given, case .perChannel(let gamma, let beta) = layer.norm {
+                        let folded = FoldedGroupNorm.fold(samples, weight: given, kernel: layer.kernel, stride: layer.stride, frames: step.frames,
+                                                          gamma: gamma, beta: beta, epsilon: 1e-5)
+                        let plain = try OneDNN.descriptor([layer.outChannels, 1, layer.kernel], dnnl_f32, dnnl_oiw)
+                        weights = try folded.weight.withUnsafeBufferPointer { try OneDNN.laidOut($0.baseAddress!, plain, as: layer.weights.descriptor) }
+                        bias = try OneDNNMemory(try OneDNN.descriptor([layer.outChannels], dnnl_f32, dnnl_a), owningBuffer: true)
+                        bias!.buffer!.bindMemory(to: Float.self, capacity: layer.outChannels).update(from: folded.bias, count: layer.outChannels)
+                    }
+                    var arguments = [(DNNL_ARG_SRC, input), (DNNL_ARG_WEIGHTS, weights), (DNNL_ARG_DST, output),
                                      (DNNL_ARG_SCRATCHPAD, scratchpad)]
-                    if let bias = layer.bias { arguments.append((DNNL_ARG_BIAS, bias)) }
+                    if let bias { arguments.append((DNNL_ARG_BIAS, bias)) }
                     try step.convolution.run(arguments, on: stream)
-                    try normalize(buffers[index % 2], layer: layer, step: step, scratch: scratch, stream: stream)
+                    if let gelu = step.gelu, case .perFrame(let gamma, let beta) = layer.norm {
+                        BlockedNorm.perFrame(buffers[index % 2].bindMemory(to: Float.self, capacity: layer.outChannels.roundedUp(to: block) * step.frames),
+                                             channels: layer.outChannels, block: block, frames: step.frames, gamma: gamma, beta: beta, epsilon: 1e-5)
+                        var arguments = [(DNNL_ARG_SRC, output), (DNNL_ARG_DST, output)]
+                        if let layout = step.geluScratchpad { arguments.append((DNNL_ARG_SCRATCHPAD, try OneDNNMemory(layout, pointer: scratch))) }
+                        try gelu.run(arguments, on: stream)
+                    }
                     source = output
                 }
             }
@@ -149,77 +172,33 @@ final class ConvolutionalEncoder: @unchecked Sendable {
         return Tensor(shape: [frames, channels], values: values)
     }
 
-    /// The norm and GELU after a layer's convolution, in place (none: fused into the convolution).
-    private func normalize(_ buffer: UnsafeMutableRawPointer, layer: Layer, step: Step, scratch: UnsafeMutableRawPointer,
-                           stream: OneDNNStream) throws {
-        guard let after = step.after else { return }
-        let values = buffer.bindMemory(to: Float.self, capacity: layer.outChannels.roundedUp(to: block) * step.frames)
-        let whole = try OneDNNMemory(step.wholeBlocks, pointer: buffer)
-        var arguments = [(DNNL_ARG_SRC, whole), (DNNL_ARG_DST, whole)]
-        if let layout = step.afterScratchpad { arguments.append((DNNL_ARG_SCRATCHPAD, try OneDNNMemory(layout, pointer: scratch))) }
-        switch layer.norm {
-        case .none: return
-        case .perChannel(let gamma, let beta):
-            let (scale, shift) = BlockedNorm.perChannelScaleAndShift(values, channels: layer.outChannels, block: block, frames: step.frames,
-                                                                     gamma: gamma, beta: beta, epsilon: 1e-5)
-            let channelLayout = try OneDNN.descriptor([1, layer.outChannels.roundedUp(to: block), 1], dnnl_f32, blocked)
-            try scale.withUnsafeBufferPointer { scale in
-                try shift.withUnsafeBufferPointer { shift in
-                    arguments[0].0 = DNNL_ARG_SRC_0
-                    arguments.append((DNNL_ARG_SRC_1, try OneDNNMemory(channelLayout, pointer: scale.baseAddress!)))
-                    arguments.append((OneDNN.postOperationSource(0), try OneDNNMemory(channelLayout, pointer: shift.baseAddress!)))
-                    try after.run(arguments, on: stream)
-                }
-            }
-        case .perFrame(let gamma, let beta):
-            BlockedNorm.perFrame(values, channels: layer.outChannels, block: block, frames: step.frames, gamma: gamma, beta: beta, epsilon: 1e-5)
-            try after.run(arguments, on: stream)
-        }
-    }
-
     private func makePlan(_ samples: Int) throws -> Plan {
         var time = samples
         var steps: [Step] = []
         for (index, layer) in layers.enumerated() {
             steps.append(try OneDNNError.naming(layer.name) {
                 let frames = (time - layer.kernel) / layer.stride + 1
-                let fusedGELU: Bool
-                if case .none = layer.norm { fusedGELU = true } else { fusedGELU = false }
                 let descriptor = try Self.descriptor(inChannels: layer.inChannels, outChannels: layer.outChannels, kernel: layer.kernel,
-                                                     stride: layer.stride, time: time, hasBias: layer.bias != nil,
+                                                     stride: layer.stride, time: time, hasBias: layer.hasBias,
                                                      sourceTag: index == 0 ? dnnl_ncw : blocked, destinationTag: blocked,
-                                                     weights: layer.weights.descriptor, gelu: fusedGELU)
+                                                     weights: layer.weights.descriptor, gelu: layer.fused)
                 let source = try OneDNN.chosenLayout(descriptor, dnnl_query_src_md)
                 let destination = try OneDNN.chosenLayout(descriptor, dnnl_query_dst_md)
                 let scratchpad = try OneDNN.chosenLayout(descriptor, dnnl_query_scratchpad_md)
                 let convolution = try OneDNNPrimitive(descriptor)
-                let padded = layer.outChannels.roundedUp(to: block)
-                let wholeBlocks = try OneDNN.descriptor([1, padded, frames], dnnl_f32, blocked)
-                var after: OneDNNPrimitive?, afterScratchpad: dnnl_memory_desc_t?
-                switch layer.norm {
-                case .none: break
-                case .perChannel:
-                    // x·scale + shift, per channel, then GELU: one binary product with two post-operations.
-                    var channel = try OneDNN.descriptor([1, padded, 1], dnnl_f32, blocked)
-                    var (input, output) = (wholeBlocks, wholeBlocks)
-                    var operation = dnnl_binary_desc_t()
-                    try OneDNN.check(dnnl_binary_desc_init(&operation, dnnl_binary_mul, &input, &channel, &output), "dnnl_binary_desc_init")
-                    let binary = try OneDNN.primitiveDescriptor(&operation, postOperations: [.binary(dnnl_binary_add, channel), .gelu],
-                                                                userScratchpad: true, call: "binary")
-                    afterScratchpad = try OneDNN.chosenLayout(binary, dnnl_query_scratchpad_md)
-                    after = try OneDNNPrimitive(binary)
-                case .perFrame:
-                    var input = wholeBlocks
+                var gelu: OneDNNPrimitive?, geluScratchpad: dnnl_memory_desc_t?
+                if !layer.fused {
+                    var input = destination
                     var operation = dnnl_eltwise_desc_t()
                     try OneDNN.check(dnnl_eltwise_forward_desc_init(&operation, dnnl_forward_inference, dnnl_eltwise_gelu_erf, &input, 0, 0),
                                      "dnnl_eltwise_forward_desc_init")
                     let eltwise = try OneDNN.primitiveDescriptor(&operation, userScratchpad: true, call: "eltwise")
-                    afterScratchpad = try OneDNN.chosenLayout(eltwise, dnnl_query_scratchpad_md)
-                    after = try OneDNNPrimitive(eltwise)
+                    geluScratchpad = try OneDNN.chosenLayout(eltwise, dnnl_query_scratchpad_md)
+                    gelu = try OneDNNPrimitive(eltwise)
                 }
                 time = frames
                 return Step(convolution: convolution, source: source, destination: destination, scratchpad: scratchpad,
-                            after: after, afterScratchpad: afterScratchpad, wholeBlocks: wholeBlocks, frames: frames)
+                            gelu: gelu, geluScratchpad: geluScratchpad, frames: frames)
             })
         }
         let last = steps[steps.count - 1].destination
@@ -247,7 +226,7 @@ final class ConvolutionalEncoder: @unchecked Sendable {
             : dnnl_convolution_forward_desc_init(&operation, dnnl_forward_inference, dnnl_convolution_direct, &source, &weights, nil,
                                                  &destination, strides, padding, padding)
         try OneDNN.check(status, "dnnl_convolution_forward_desc_init")
-        return try OneDNN.primitiveDescriptor(&operation, postOperations: gelu ? [.gelu] : [], userScratchpad: true, call: "convolution")
+        return try OneDNN.primitiveDescriptor(&operation, gelu: gelu, userScratchpad: true, call: "convolution")
     }
 }
 
