@@ -125,7 +125,7 @@ final class ConvolutionalEncoder: @unchecked Sendable {
         let largest = plan.steps.map { step in var layout = step.destination; return dnnl_memory_desc_get_size(&layout) }.max() ?? 0
         let scratchSize = plan.steps.flatMap { step in [step.scratchpad, step.geluScratchpad].compactMap { $0 } }
             .map { var layout = $0; return dnnl_memory_desc_get_size(&layout) }.max() ?? 0
-        let buffers = (0..<2).map { _ in UnsafeMutableRawPointer.allocate(byteCount: max(1, largest), alignment: 64) }
+        let buffers = (0..<2).map { _ in Self.allocateLarge(largest) }
         let scratch = UnsafeMutableRawPointer.allocate(byteCount: max(1, scratchSize), alignment: 64)
         defer {
             buffers.forEach { $0.deallocate() }
@@ -170,6 +170,20 @@ final class ConvolutionalEncoder: @unchecked Sendable {
             }
         }
         return Tensor(shape: [frames, channels], values: values)
+    }
+
+    /// A buffer of `size` bytes; from 2 MB on in transparent huge pages where the kernel offers
+    /// them on request (Linux's default "madvise" mode): far fewer page faults and TLB misses
+    /// over a layer's output (393 MB for 60 s of audio at the first layer).
+    private static func allocateLarge(_ size: Int) -> UnsafeMutableRawPointer {
+        let hugePage = 2 << 20
+        guard size >= hugePage else { return UnsafeMutableRawPointer.allocate(byteCount: max(1, size), alignment: 64) }
+        let rounded = (size + hugePage - 1) / hugePage * hugePage
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: rounded, alignment: hugePage)
+        #if os(Linux)
+        _ = madvise(buffer, rounded, MADV_HUGEPAGE)  // advice only: without it, ordinary pages
+        #endif
+        return buffer
     }
 
     private func makePlan(_ samples: Int) throws -> Plan {
