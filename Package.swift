@@ -30,7 +30,7 @@ let package = Package(
         .systemLibrary(name: "CFFTW", pkgConfig: "fftw3f", providers: [.apt(["libfftw3-dev"])]),
         .systemLibrary(name: "CLiblo", pkgConfig: "liblo", providers: [.apt(["liblo-dev"])]),
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
-        // Vector kernels for the encoder (softmax's exponentials, GELU) and glibc's vector log (libmvec) for log-mel.
+        // glibc's vector expf and logf (libmvec), for softmax and log-mel, on the widest vectors the processor has.
         .systemLibrary(name: "CVectorMath"),
         // oneDNN (no pkg-config file in Debian's libdnnl-dev).
         .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
