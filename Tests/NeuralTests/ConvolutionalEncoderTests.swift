@@ -119,6 +119,25 @@ import TestSupport
         #expect(column.allSatisfy { abs(Double($0) - expected) < 1e-5 }, "\(column.prefix(3)) vs \(expected)")
     }
 
+    /// Calls on several threads at once (sharing the primitives and laid-out weights, each with
+    /// its own buffers, scratchpad and stream) give what calls one after another give.
+    @Test func concurrentCallsGiveTheSequentialResults() throws {
+        let encoder = try ConvolutionalEncoder(layers(channels: 16, norm: .perChannel, bias: true))
+        let inputs = [3000, 1200, 3000, 2000, 600, 1200, 3000, 2000].enumerated().map { random($1, seed: $0) }
+        let expected = try inputs.map { try encoder($0) }
+        final class Results: @unchecked Sendable {
+            var tensors: [Tensor?]
+            let lock = NSLock()
+            init(_ count: Int) { tensors = Array(repeating: nil, count: count) }
+        }
+        let results = Results(inputs.count)
+        DispatchQueue.concurrentPerform(iterations: inputs.count) { index in
+            let out = try? encoder(inputs[index])
+            results.lock.withLock { results.tensors[index] = out }
+        }
+        for index in inputs.indices { #expect(results.tensors[index] == expected[index], "input \(index)") }
+    }
+
     /// OpenMP's thread count belongs to each calling thread: a thread that set another (or kept
     /// the default) runs oneDNN with BLAS's count, the process-wide setting.
     @Test func oneDNNFollowsTheBLASThreadCountOnAnyThread() throws {
