@@ -38,24 +38,32 @@ import TestSupport
             errors["exit \(head.layer) logits"] = try worst(output.logits, shape: [1, 4], reference + "logits.npy")
             errors["exit \(head.layer) posteriors"] = try worst(output.posteriors, shape: [1, 4], reference + "posteriors.npy")
             let classified = try #require(try exits.classify(try input(), exit: head.layer))
-            #expect(classified.posteriors == output.posteriors)
+            // Within float rounding: a test beside this one may change BLAS's thread count between
+            // the two passes (oneDNN's convolutions then split their sums otherwise).
+            #expect(zip(classified.posteriors, output.posteriors).allSatisfy { abs($0 - $1) <= 1e-6 },
+                    "\(classified.posteriors) against \(output.posteriors)")
         }
         print("parity \(model): " + errors.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
         for (name, error) in errors { #expect(error <= 1e-4, "\(model) \(name): \(error)") }
     }
 
-    /// The pass taken deeper step by step gives the states a whole encoding gives.
+    /// The pass taken deeper step by step gives the states a whole encoding gives (within float
+    /// rounding: a test beside this one may change BLAS's thread count between the two encodings,
+    /// and oneDNN's convolutions then split their sums otherwise).
     @Test func aPassAdvancedInStepsEqualsTheWholeEncoding() throws {
         let encoder = try Wav2Vec2Encoder(folder: Self.fixtures + "large-tiny-exits")
         let whole = try encoder.encode(try input())
+        func expectSame(_ a: Tensor, _ b: Tensor) {
+            #expect(a.shape == b.shape && ValueComparison(a.values, b.values).isWithin(1e-4), "\(ValueComparison(a.values, b.values))")
+        }
         var pass = try encoder.start(try input())
-        #expect(pass.hidden == whole.hiddenStates[0])
+        expectSame(pass.hidden, whole.hiddenStates[0])
         try encoder.advance(&pass, to: 1)
-        #expect(pass.hidden == whole.hiddenStates[1])
+        expectSame(pass.hidden, whole.hiddenStates[1])
         try encoder.advance(&pass, to: 7)  // beyond the depth: stops at the last layer
         #expect(pass.depth == 3)
-        #expect(pass.hidden == whole.hiddenStates[3])
-        #expect(encoder.output(of: pass) == whole.lastHiddenState)
+        expectSame(pass.hidden, whole.hiddenStates[3])
+        expectSame(encoder.output(of: pass), whole.lastHiddenState)
     }
 
     /// Broken folders are refused naming the file and what is wrong.
