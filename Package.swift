@@ -36,6 +36,8 @@ let package = Package(
         .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
         // What the processor offers (CPUID, XGETBV), read at run time to choose fast paths.
         .target(name: "CCPUFeatures"),
+        // The processor's instruction-set extensions, read at run time, and the vector path they allow.
+        .target(name: "CPUDispatch", dependencies: ["CCPUFeatures"], swiftSettings: swift5),
         // A thread-local "in real-time code" flag and a monotonic clock: C, because Swift has no
         // thread-local storage of its own.
         .target(name: "CRealtime"),
@@ -46,14 +48,14 @@ let package = Package(
         // Foundation and the ABI header only.
         .target(name: "StageKit", dependencies: ["CStagePlugin"], swiftSettings: swift5),
         // Signal processing kernels.
-        .target(name: "DSP", dependencies: ["CSoxr", "CFFTW", "CVectorMath", "CCPUFeatures"], swiftSettings: swift5),
+        .target(name: "DSP", dependencies: ["CSoxr", "CFFTW", "CVectorMath", "CPUDispatch"], swiftSettings: swift5),
         // Audio file reading and writing through libsndfile.
         .target(name: "AudioFiles", dependencies: ["CSndFile"], swiftSettings: swift5),
         // The JACK host: client, lock-free rings, the real-time process callback.
         .target(name: "LiveAudio", dependencies: ["CJack", "CRealtime", .product(name: "Atomics", package: "swift-atomics")],
                 swiftSettings: swift5),
         // Tensors on BLAS, safetensors, the wav2vec2 encoder.
-        .target(name: "Neural", dependencies: ["COpenBLAS", "CDNNL", "CVectorMath", "CCPUFeatures"], swiftSettings: swift5),
+        .target(name: "Neural", dependencies: ["COpenBLAS", "CDNNL", "CVectorMath", "CPUDispatch"], swiftSettings: swift5),
         // Neighbour graphs over embeddings (Neural Structured Learning): cosine top-k, exact or by hashing.
         .target(name: "NeighbourGraph", dependencies: ["Neural"], swiftSettings: swift5),
         // NumPy .npy arrays: feature files out, golden vectors in.
@@ -90,10 +92,10 @@ let package = Package(
                                                            "AudioFiles", "CJack", "StageKit", "Neural", "ArrayFiles"], swiftSettings: swift5),
         .testTarget(name: "PluginTests", dependencies: ["SERGraph", "Stages", "StageTesting", "StageKit", "TestSupport", "AudioFiles"],
                     exclude: ["Fixtures"], swiftSettings: swift5),
-        .testTarget(name: "NeuralTests", dependencies: ["Neural", "ArrayFiles", "TestSupport"], swiftSettings: swift5),
+        .testTarget(name: "NeuralTests", dependencies: ["Neural", "CPUDispatch", "ArrayFiles", "TestSupport"], swiftSettings: swift5),
         .testTarget(name: "NeighbourGraphTests", dependencies: ["NeighbourGraph", "Corpora"], swiftSettings: swift5),
         .testTarget(name: "StageKitTests", dependencies: ["StageKit"], swiftSettings: swift5),
-        .testTarget(name: "DSPTests", dependencies: ["DSP", "AudioFiles", "Corpora", "TestSupport"], swiftSettings: swift5),
+        .testTarget(name: "DSPTests", dependencies: ["DSP", "CPUDispatch", "AudioFiles", "Corpora", "TestSupport"], swiftSettings: swift5),
         .testTarget(name: "AudioFilesTests", dependencies: ["AudioFiles", "TestSupport"], swiftSettings: swift5),
         .testTarget(name: "SERGraphTests", dependencies: ["SERGraph", "Stages", "TestSupport"], swiftSettings: swift5),
         .testTarget(name: "StagesTests", dependencies: ["SERGraph", "Stages", "StageTesting", "AudioFiles", "ArrayFiles", "Corpora", "DSP", "Neural", "TestSupport"],

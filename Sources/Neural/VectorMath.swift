@@ -1,22 +1,14 @@
+import CPUDispatch
 import CVectorMath
 import Foundation
 
 /// Softmax's exponentials over buffers through glibc's vector math library (libmvec), with the
-/// widest instructions the processor has (chosen at run time by `CPUFeatures`), and GELU as a
+/// widest instructions the processor has (chosen at run time: `VectorWidth`), and GELU as a
 /// polynomial the compiler vectorises: Swift neither vectorises libm calls nor float reductions.
 enum VectorMath {
-    enum Width: CaseIterable { case avx512, avx2, scalar }
-
-    /// The widest path `features` can run.
-    static func width(for features: CPUFeatures) -> Width {
-        features.contains(.avx512f) ? .avx512 : (features.isSuperset(of: [.avx2, .fma]) ? .avx2 : .scalar)
-    }
-
-    private static let widest = width(for: .current)
-
     /// Softmax's numerators in place, values[i] = e^(values[i] − max values), and their sum (the
     /// denominator), on the widest path this processor has (or `width`).
-    static func softmaxNumerators(_ values: UnsafeMutablePointer<Float>, count: Int, width: Width = widest) -> Float {
+    static func softmaxNumerators(_ values: UnsafeMutablePointer<Float>, count: Int, width: VectorWidth = .widest) -> Float {
         let largest = maximum(values, count: count)
         switch width {
         case .avx512: return sergraph_exp_shifted_avx512(values, count, largest)

@@ -1,4 +1,5 @@
 import Corpora
+import CPUDispatch
 @testable import DSP
 import Foundation
 import Testing
@@ -176,19 +177,11 @@ import TestSupport
 
 /// The vector logarithm behind the log compression, on every path this processor runs.
 @Suite struct VectorLogTests {
-    static var widths: [VectorLog.Width] {
-        VectorLog.Width.allCases.filter { width in
-            switch width {
-            case .avx512: return VectorLog.widest == .avx512
-            case .avx2: return VectorLog.widest != .scalar
-            case .scalar: return true
-            }
-        }
-    }
+    static var widths: [VectorWidth] { VectorWidth.allCases.filter(\.runsHere) }
 
     /// Within 2e-7 (relative) of ln in Double, whatever the count (full vectors, a tail, both).
     @Test(arguments: widths)
-    func naturalLogMatchesDouble(width: VectorLog.Width) {
+    func naturalLogMatchesDouble(width: VectorWidth) {
         for count in [1, 7, 8, 15, 16, 17, 40, 1000] {
             let inputs = (0..<count).map { Float(1e-10) * pow(Float(1.9), Float($0 % 70)) + Float($0) * 1e-3 }
             var values = inputs
@@ -201,7 +194,7 @@ import TestSupport
     /// A value's logarithm is the same wherever it lies in the buffer (among the full vectors
     /// or in the tail), so a frame computed alone equals the frame computed in a batch.
     @Test(arguments: widths)
-    func resultDoesNotDependOnPosition(width: VectorLog.Width) {
+    func resultDoesNotDependOnPosition(width: VectorWidth) {
         let inputs = (0..<37).map { Float($0 + 1) * 0.37 }
         var whole = inputs
         whole.withUnsafeMutableBufferPointer { VectorLog.naturalLog($0.baseAddress!, count: 37, width: width) }

@@ -1,4 +1,5 @@
 import CDNNL
+import CPUDispatch
 import Foundation
 @testable import Neural
 import Testing
@@ -42,11 +43,11 @@ import Testing
     /// What this machine says, printed so a run's log shows which paths it took.
     @Test func thisMachineIsDescribed() {
         let features = CPUFeatures.current
-        print("cpu: \(features), vector exp: \(VectorMath.width(for: features)), oneDNN: \(OneDNN.effectiveISA.name), "
+        print("cpu: \(features), vector exp: \(VectorWidth(for: features)), oneDNN: \(OneDNN.effectiveISA.name), "
               + "bfloat16: \(Precision.bfloat16.unavailableReason ?? "available")")
-        #expect(VectorMath.width(for: Self.avx2Only) == .avx2)
-        #expect(VectorMath.width(for: Self.cooperLake) == .avx512)
-        #expect(VectorMath.width(for: []) == .scalar)
+        #expect(VectorWidth(for: Self.avx2Only) == .avx2)
+        #expect(VectorWidth(for: Self.cooperLake) == .avx512)
+        #expect(VectorWidth(for: []) == .scalar)
         #expect((Precision.bfloat16.unavailableReason == nil) == (OneDNN.effectiveISA.hasBFloat16
             && (features.contains(.avx512BF16) || features.contains(.amxBF16))))
     }
@@ -61,7 +62,7 @@ import Testing
         let inputs = count < 0 ? [0, -80, -87.5, -95, -100, -103, -103.9, -104, -110, -200, -.infinity, -1e30, -1]
             : (0..<count).map { Float(($0 * 37) % 101 - 80) * 0.7 }
         let largest = inputs.max() ?? 0
-        for width in VectorMath.Width.allCases where Self.runs(width) {
+        for width in VectorWidth.allCases where width.runsHere {
             var values = inputs
             let sum = VectorMath.softmaxNumerators(&values, count: values.count, width: width)
             #expect(values.count == inputs.count)
@@ -88,15 +89,6 @@ import Testing
             var alone = [x]
             VectorMath.gelu(&alone, count: 1)
             #expect(alone[0] == got, "gelu(\(x)): \(alone[0]) alone, \(got) in a run")
-        }
-    }
-
-    /// Whether this processor can run `width`.
-    static func runs(_ width: VectorMath.Width) -> Bool {
-        switch width {
-        case .avx512: CPUFeatures.current.contains(.avx512f)
-        case .avx2: CPUFeatures.current.isSuperset(of: [.avx2, .fma])
-        case .scalar: true
         }
     }
 

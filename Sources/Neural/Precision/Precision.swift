@@ -1,3 +1,4 @@
+import CPUDispatch
 import Foundation
 
 /// The arithmetic the encoder's matrix products use.
