@@ -96,11 +96,7 @@ final class ConvolutionalEncoder: @unchecked Sendable {
                 let chosen = try OneDNN.chosenLayout(probe, dnnl_query_weights_md)
                 let given = try OneDNN.descriptor([outChannels, inChannels, kernel], dnnl_f32, dnnl_oiw)
                 let laidOut = try layer.weight.values.withUnsafeBufferPointer { try OneDNN.laidOut($0.baseAddress!, given, as: chosen) }
-                let bias = try layer.bias.map { values in
-                    let bias = try OneDNNMemory(try OneDNN.descriptor([outChannels], dnnl_f32, dnnl_a), owningBuffer: true)
-                    bias.buffer!.bindMemory(to: Float.self, capacity: outChannels).update(from: values, count: outChannels)
-                    return bias
-                }
+                let bias = try layer.bias.map(Self.biasMemory)
                 return Layer(inChannels: inChannels, outChannels: outChannels, kernel: kernel, stride: layer.stride, weights: laidOut,
                              bias: folded ? nil : bias, norm: layer.norm, given: folded ? layer.weight.values : nil, name: name)
             })
@@ -144,8 +140,7 @@ final class ConvolutionalEncoder: @unchecked Sendable {
                                                           gamma: gamma, beta: beta, epsilon: 1e-5)
                         let plain = try OneDNN.descriptor([layer.outChannels, 1, layer.kernel], dnnl_f32, dnnl_oiw)
                         weights = try folded.weight.withUnsafeBufferPointer { try OneDNN.laidOut($0.baseAddress!, plain, as: layer.weights.descriptor) }
-                        bias = try OneDNNMemory(try OneDNN.descriptor([layer.outChannels], dnnl_f32, dnnl_a), owningBuffer: true)
-                        bias!.buffer!.bindMemory(to: Float.self, capacity: layer.outChannels).update(from: folded.bias, count: layer.outChannels)
+                        bias = try Self.biasMemory(folded.bias)
                     }
                     var arguments = [(DNNL_ARG_SRC, input), (DNNL_ARG_WEIGHTS, weights), (DNNL_ARG_DST, output),
                                      (DNNL_ARG_SCRATCHPAD, scratchpad)]
@@ -170,6 +165,13 @@ final class ConvolutionalEncoder: @unchecked Sendable {
             }
         }
         return Tensor(shape: [frames, channels], values: values)
+    }
+
+    /// A convolution's bias in memory of its own.
+    private static func biasMemory(_ values: [Float]) throws -> OneDNNMemory {
+        let bias = try OneDNNMemory(try OneDNN.descriptor([values.count], dnnl_f32, dnnl_a), owningBuffer: true)
+        bias.buffer!.bindMemory(to: Float.self, capacity: values.count).update(from: values, count: values.count)
+        return bias
     }
 
     /// A buffer of `size` bytes; from 2 MB on in transparent huge pages where the kernel offers
